@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"filippo.io/age"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -118,15 +120,18 @@ func (b *CardBody) check() error {
 	if err := CheckCountry(b.Country); err != nil {
 		return bad("country", "%v", err)
 	}
-	if _, err := age.ParseHybridRecipient(b.Age); err != nil {
+	if r, err := age.ParseHybridRecipient(b.Age); err != nil {
 		return bad("age", "not an age post-quantum recipient (age1pq1…): %v", err)
+	} else if r.String() != b.Age {
+		// Invitations commit to a hash of this string, so it must have one spelling.
+		return bad("age", "recipient is not in its canonical form %q", r.String())
 	}
 	if len(b.Nodes) == 0 || len(b.Nodes) > MaxCardNodes {
 		return bad("nodes", "has %d nodes, want 1 to %d", len(b.Nodes), MaxCardNodes)
 	}
 	for i, n := range b.Nodes {
-		if _, err := peer.Decode(n.Peer); err != nil {
-			return bad(fmt.Sprintf("nodes[%d].peer", i), "not a libp2p peer ID: %v", err)
+		if err := CheckPeerID(n.Peer); err != nil {
+			return bad(fmt.Sprintf("nodes[%d].peer", i), "%v", err)
 		}
 		if len(n.Addrs) > MaxNodeAddrs {
 			return bad(fmt.Sprintf("nodes[%d].addrs", i), "has %d addresses, at most %d allowed", len(n.Addrs), MaxNodeAddrs)
@@ -144,14 +149,35 @@ func (b *CardBody) check() error {
 }
 
 // CheckName validates a member's display name.
-func CheckName(name string) error {
+func CheckName(name string) error { return checkText(name, MaxNameLen) }
+
+// checkText validates a short, human-readable, single-line text. Names come
+// from other states and end up on analysts' terminals, so control
+// characters (escape sequences included) are refused, not just line breaks.
+func checkText(s string, maxLen int) error {
 	switch {
-	case strings.TrimSpace(name) == "":
+	case strings.TrimSpace(s) == "":
 		return errors.New("is empty")
-	case len(name) > MaxNameLen:
-		return fmt.Errorf("is %d bytes, at most %d allowed", len(name), MaxNameLen)
-	case strings.ContainsAny(name, "\r\n\t\x00"):
+	case len(s) > maxLen:
+		return fmt.Errorf("is %d bytes, at most %d allowed", len(s), maxLen)
+	case !utf8.ValidString(s):
+		return errors.New("is not valid UTF-8")
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return errors.New("contains control characters")
+	}
+	return nil
+}
+
+// CheckPeerID validates a libp2p peer ID written in its canonical (base58)
+// form. Other spellings of the same ID (CIDv1) are refused so that peer IDs
+// can be compared as strings.
+func CheckPeerID(s string) error {
+	id, err := peer.Decode(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a libp2p peer ID: %v", s, err)
+	}
+	if id.String() != s {
+		return fmt.Errorf("peer ID %q is not in its canonical form %q", s, id.String())
 	}
 	return nil
 }
@@ -214,7 +240,14 @@ const (
 	cardBegin = "-----BEGIN CONCORD MEMBER CARD-----"
 	cardEnd   = "-----END CONCORD MEMBER CARD-----"
 	lineWidth = 64
+	// Four base64 characters per three bytes, a newline per line, and room
+	// for the BEGIN/END lines and CRLF line ends.
+	maxArmoredCardLen = (MaxCardBytes+2)/3*4*(lineWidth+2)/lineWidth + 256
 )
+
+func notBase64(r rune) bool {
+	return !('A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '+' || r == '/' || r == '=')
+}
 
 // Armor returns the card's text form.
 func (c *Card) Armor() string {
@@ -233,6 +266,9 @@ func (c *Card) Armor() string {
 // whitespace and CRLF line ends are tolerated; anything else that differs
 // from what Armor writes is refused.
 func ParseArmoredCard(text []byte) (*Card, error) {
+	if len(text) > maxArmoredCardLen {
+		return nil, fmt.Errorf("member card text is %d bytes, more than the %d allowed: is this really a card?", len(text), maxArmoredCardLen)
+	}
 	text = bytes.ReplaceAll(text, []byte("\r\n"), []byte("\n"))
 	lines := strings.Split(strings.TrimSpace(string(text)), "\n")
 	if len(lines) < 3 || lines[0] != cardBegin {
@@ -245,6 +281,12 @@ func ParseArmoredCard(text []byte) (*Card, error) {
 	for i, l := range body {
 		if len(l) == 0 || len(l) > lineWidth || (i < len(body)-1 && len(l) != lineWidth) {
 			return nil, fmt.Errorf("member card line %d is malformed: was the card re-wrapped or edited?", i+2)
+		}
+		// The base64 decoder skips stray '\r' and '\n'; refusing them here
+		// keeps one armored text per card.
+		if j := strings.IndexFunc(l, notBase64); j >= 0 {
+			r, _ := utf8.DecodeRuneInString(l[j:])
+			return nil, fmt.Errorf("member card line %d has the character %q at column %d, which is not base64: was the card edited?", i+2, r, j+1)
 		}
 	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(strings.Join(body, ""))

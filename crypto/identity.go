@@ -95,7 +95,7 @@ func ValidMemberID(s string) bool {
 // 0600. It refuses to overwrite any existing key file.
 func (id *Identity) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+		return fmt.Errorf("creating key directory: %w", err)
 	}
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(id.Signing)
 	if err != nil {
@@ -115,28 +115,66 @@ func (id *Identity) Save(dir string) error {
 		{PeerKeyFile, peerBytes},
 		{StoreKeyFile, id.StoreKey},
 	}
+	// Check every file first: stopping half-way would leave a home that
+	// neither loads nor accepts a second Save.
+	for _, f := range files {
+		if err := refuseExisting(filepath.Join(dir, f.name)); err != nil {
+			return err
+		}
+	}
 	for _, f := range files {
 		if err := writeNew(filepath.Join(dir, f.name), f.data); err != nil {
 			return err
 		}
 	}
-	return nil
+	return syncDir(dir)
 }
 
+func refuseExisting(path string) error {
+	_, err := os.Lstat(path)
+	switch {
+	case err == nil:
+		return fmt.Errorf("key file %s already exists: refusing to overwrite a member's keys (use another home, or move the old keys away first)", path)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	default:
+		return fmt.Errorf("checking key file %s: %w", path, err)
+	}
+}
+
+// writeNew creates path (never overwriting it) and makes its content
+// durable; a file that could not be written completely is removed.
 func writeNew(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
+		return fmt.Errorf("creating key file: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("writing key file %s: %w", path, err)
+	}
+	return nil
+}
+
+// syncDir makes the new directory entries durable, so that keys created
+// just before a power loss are not silently lost.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing key directory %s: %w", dir, err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return nil
 }
 
 // LoadIdentity reads the key files written by Save.

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/concordnet/concord/node"
+	"github.com/concordnet/concord/node/api"
+)
+
+func newIDCmd(g *globals) *cobra.Command {
+	var card, addrs bool
+	c := &cobra.Command{
+		Use:   "id [--card | --addrs]",
+		Short: "Show this member's identity, or print its signed member card",
+		Long: `Show the member ID, peer ID, age recipient, name, country and addresses.
+--card prints the signed member card to hand to a topic admin (it survives
+email and copy-paste); --addrs prints one dialable address a line.`,
+		Example: "  concord id --card > fra.card",
+		Args:    exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			id, err := g.identity(c.Context())
+			if err != nil {
+				return err
+			}
+			switch {
+			case g.json:
+				return printJSON(stdout, id)
+			case card:
+				fmt.Fprint(stdout, id.Card)
+			case addrs:
+				for _, a := range id.Addrs {
+					fmt.Fprintf(stdout, "%s/p2p/%s\n", a, id.PeerID)
+				}
+			default:
+				table(stdout, "FIELD\tVALUE", [][]any{
+					{"member", id.MemberID}, {"name", id.Name}, {"country", id.Country},
+					{"peer", id.PeerID}, {"recipient", abbreviate(id.Recipient)},
+					{"addrs", strings.Join(id.Addrs, " ")},
+				})
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&card, "card", false, "print the signed member card")
+	c.Flags().BoolVar(&addrs, "addrs", false, "print dialable multiaddrs, one a line")
+	c.MarkFlagsMutuallyExclusive("card", "addrs")
+	return c
+}
+
+// abbreviate shortens a post-quantum recipient (about 2,000 characters).
+func abbreviate(s string) string {
+	if len(s) <= 40 {
+		return s
+	}
+	return s[:24] + "…" + s[len(s)-12:]
+}
+
+func newStatusCmd(g *globals) *cobra.Command {
+	var wait time.Duration
+	c := &cobra.Command{
+		Use:   "status [--wait DURATION]",
+		Short: "Show the daemon's status",
+		Long: `Show the daemon's identity, addresses, uptime and counts. With --wait, keep
+trying until the daemon answers or the duration runs out (for scripts and
+service managers that start the daemon and then use it).`,
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			var st api.Status
+			if err := callWithWait(c.Context(), g, wait, "/v1/status", &st); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(stdout, st)
+			}
+			table(stdout, "FIELD\tVALUE", [][]any{
+				{"member", st.MemberID}, {"name", st.Name}, {"country", st.Country},
+				{"peer", st.PeerID}, {"addrs", strings.Join(st.Addrs, " ")},
+				{"version", st.Version}, {"uptime", st.Uptime}, {"peers", st.Peers},
+				{"topics", st.Topics}, {"bulletins", st.Bulletins},
+			})
+			return nil
+		},
+	}
+	c.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for the daemon to answer")
+	return c
+}
+
+// callWithWait polls GET path until the daemon answers or wait runs out.
+func callWithWait(ctx context.Context, g *globals, wait time.Duration, path string, out any) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := g.call(ctx, "GET", path, nil, out)
+		if err == nil || !errors.Is(err, api.ErrNoDaemon) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func newPeersCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "peers",
+		Short: "List connected peers",
+		Args:  exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			var peers []api.Peer
+			if err := g.call(c.Context(), "GET", "/v1/peers", nil, &peers); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(stdout, peers)
+			}
+			rows := make([][]any, len(peers))
+			for i, p := range peers {
+				rows[i] = []any{p.PeerID, p.Member, p.Direction, strings.Join(p.Addrs, " ")}
+			}
+			table(stdout, "PEER\tMEMBER\tDIRECTION\tADDRS", rows)
+			return nil
+		},
+	}
+}
+
+func newConnectCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "connect MULTIADDR",
+		Short:   "Connect to a peer",
+		Long:    "Dial a peer at a multiaddr that ends in /p2p/<peer-id> (see `concord id --addrs` on the peer).",
+		Example: "  concord connect /ip4/192.0.2.10/tcp/7700/p2p/12D3KooW...",
+		Args:    exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			var resp api.ConnectResponse
+			if err := g.call(c.Context(), "POST", "/v1/connect", api.ConnectRequest{Addr: args[0]}, &resp); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(stdout, resp)
+			}
+			fmt.Fprintf(stdout, "connected to %s\n", resp.PeerID)
+			return nil
+		},
+	}
+}
+
+func newVersionCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			if g.json {
+				return printJSON(stdout, map[string]string{"version": nodeVersion()})
+			}
+			fmt.Fprintln(stdout, nodeVersion())
+			return nil
+		},
+	}
+}
+
+// identity asks the daemon, which knows the addresses it really listens
+// on; with no daemon it builds the card from the home alone.
+func (g *globals) identity(ctx context.Context) (api.Identity, error) {
+	var id api.Identity
+	err := g.call(ctx, "GET", "/v1/id", nil, &id)
+	if !errors.Is(err, api.ErrNoDaemon) {
+		return id, err
+	}
+	h, herr := node.ResolveHome(g.home)
+	if herr != nil {
+		return id, herr
+	}
+	card, cerr := h.OfflineCard()
+	if cerr != nil {
+		return id, cerr
+	}
+	return node.IdentityOf(card), nil
+}

@@ -1,0 +1,94 @@
+// Command concord is the Concord daemon and the analysts' CLI in one
+// binary: `concord daemon` runs a node; every other command talks to the
+// local daemon over its Unix socket.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/concordnet/concord/node/api"
+)
+
+// Exit codes (docs/cli.md).
+const (
+	exitOK       = 0
+	exitError    = 1
+	exitUsage    = 2
+	exitNoDaemon = 3
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+// run executes one command line and returns its exit code.
+func run(args []string) int {
+	root := newRoot()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(os.Stderr, "concord:", err)
+	var usage usageError
+	switch {
+	case errors.As(err, &usage):
+		return exitUsage
+	case errors.Is(err, api.ErrNoDaemon):
+		return exitNoDaemon
+	default:
+		return exitError
+	}
+}
+
+// usageError marks errors in how a command was called.
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+// globals are the flags every command shares.
+type globals struct {
+	home string
+	json bool
+}
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "concord",
+		Short: "Share encrypted intelligence bulletins between agencies, peer to peer",
+		Long: `Concord shares age-encrypted intelligence bulletins between the law-enforcement
+agencies of Member States over libp2p, without a central hub.
+
+Each agency runs one node (concord daemon). Analysts use the other commands,
+which talk to the local daemon. The node's home is --home, else $CONCORD_HOME,
+else ~/.concord.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.home, "home", "", "node home directory (default $CONCORD_HOME, else ~/.concord)")
+	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
+	})
+	root.AddGroup(&cobra.Group{ID: "node", Title: "Node commands:"})
+	for _, c := range []*cobra.Command{
+		newInitCmd(g), newDaemonCmd(g), newIDCmd(g), newStatusCmd(g), newPeersCmd(g), newConnectCmd(g), newVersionCmd(g),
+	} {
+		c.GroupID = "node"
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with a usage error that names the command.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s takes %d argument(s), got %d: usage: %s", c.CommandPath(), n, len(args), c.UseLine())}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"concord": main})
+}
+
+// TestScripts runs the CLI the way an operator types it: testdata/script.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			// Short homes: a Unix socket path must fit in 108 bytes.
+			env.Setenv("CONCORD_HOME", filepath.Join(env.WorkDir, "h"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitfor":     cmdWaitFor,
+			"envfromfile": cmdEnvFromFile,
+			"sigterm":     cmdSigterm,
+		},
+	})
+}
+
+// waitfor TIMEOUT REGEXP PROG ARGS... reruns PROG until its stdout matches
+// REGEXP or TIMEOUT passes: a poll with a deadline, never a fixed sleep.
+func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: waitfor TIMEOUT REGEXP PROG [ARGS...]")
+	}
+	timeout, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	re := regexp.MustCompile(args[1])
+	deadline := time.Now().Add(timeout)
+	for {
+		err := ts.Exec(args[2], args[3:]...)
+		out := ts.ReadFile("stdout")
+		if err == nil && re.MatchString(out) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("after %v, %s %v still does not print %q; last stdout:\n%s\nlast stderr:\n%s", timeout, args[2], args[3:], args[1], out, ts.ReadFile("stderr"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// envfromfile VAR FILE [REGEXP] sets VAR to the first line of FILE, or to
+// the first submatch of REGEXP in it.
+func cmdEnvFromFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: envfromfile VAR FILE [REGEXP]")
+	}
+	text := ts.ReadFile(args[1])
+	if len(args) == 3 {
+		m := regexp.MustCompile(args[2]).FindStringSubmatch(text)
+		if len(m) < 2 {
+			ts.Fatalf("%s does not match %q", args[1], args[2])
+		}
+		ts.Setenv(args[0], m[1])
+		return
+	}
+	line, _, _ := strings.Cut(text, "\n")
+	ts.Setenv(args[0], strings.TrimSpace(line))
+}
+
+// sigterm HOME sends SIGTERM to the daemon whose pid is in HOME/daemon.lock.
+func cmdSigterm(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sigterm HOME")
+	}
+	data, err := os.ReadFile(filepath.Join(ts.MkAbs(args[0]), "daemon.lock"))
+	ts.Check(err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	ts.Check(err)
+	ts.Check(syscall.Kill(pid, syscall.SIGTERM))
+}

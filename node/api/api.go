@@ -1,0 +1,55 @@
+// Package api is the daemon's local HTTP+JSON API: the request and
+// response types, and the client the CLI uses. The server lives in node.
+package api
+
+import "time"
+
+// Status is GET /v1/status.
+type Status struct {
+	MemberID  string    `json:"member_id"`
+	PeerID    string    `json:"peer_id"`
+	Name      string    `json:"name"`
+	Country   string    `json:"country"`
+	Addrs     []string  `json:"addrs"`
+	Version   string    `json:"version"`
+	Started   time.Time `json:"started"`
+	Uptime    string    `json:"uptime"`
+	Peers     int       `json:"peers"`
+	Topics    int       `json:"topics"`
+	Bulletins int       `json:"bulletins"`
+}
+
+// Identity is GET /v1/id: who this node is, and its signed card.
+type Identity struct {
+	MemberID  string   `json:"member_id"`
+	PeerID    string   `json:"peer_id"`
+	Recipient string   `json:"recipient"`
+	Name      string   `json:"name"`
+	Country   string   `json:"country"`
+	Addrs     []string `json:"addrs"`
+	Card      string   `json:"card"`
+}
+
+// Peer is one entry of GET /v1/peers.
+type Peer struct {
+	PeerID    string   `json:"peer_id"`
+	Addrs     []string `json:"addrs"`
+	Direction string   `json:"direction"`
+	Member    string   `json:"member,omitempty"`
+	Latency   string   `json:"latency,omitempty"`
+}
+
+// ConnectRequest is POST /v1/connect.
+type ConnectRequest struct {
+	Addr string `json:"addr"`
+}
+
+// ConnectResponse answers POST /v1/connect.
+type ConnectResponse struct {
+	PeerID string `json:"peer_id"`
+}
+
+// Error is the body of every non-2xx answer.
+type Error struct {
+	Error string `json:"error"`
+}

@@ -1,0 +1,111 @@
+// Package node is the Concord daemon: the libp2p host, GossipSub, topic
+// handling, storage and the local API that the CLI talks to.
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/concordnet/concord/crypto"
+)
+
+// Home is a node's directory. It holds:
+//
+//	config.toml   the configuration (0600)
+//	keys/         member, age, peer and store keys (0700, files 0600)
+//	db/           the Badger database
+//	daemon.lock   held by the running daemon
+//	concord.sock  the local API socket (0600) while the daemon runs
+type Home string
+
+// Paths inside a home.
+func (h Home) Config() string { return filepath.Join(string(h), "config.toml") }
+func (h Home) Keys() string   { return filepath.Join(string(h), "keys") }
+func (h Home) DB() string     { return filepath.Join(string(h), "db") }
+func (h Home) Lock() string   { return filepath.Join(string(h), "daemon.lock") }
+func (h Home) Socket() string { return filepath.Join(string(h), "concord.sock") }
+
+// ResolveHome picks the home: the flag, else $CONCORD_HOME, else ~/.concord.
+func ResolveHome(flag string) (Home, error) {
+	dir := flag
+	if dir == "" {
+		dir = os.Getenv("CONCORD_HOME")
+	}
+	if dir == "" {
+		userHome, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no --home given, $CONCORD_HOME unset, and no user home: %w", err)
+		}
+		dir = filepath.Join(userHome, ".concord")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	return Home(abs), nil
+}
+
+// ErrNotInitialized reports a home without a config.
+var ErrNotInitialized = errors.New("not initialized")
+
+// Init creates a new home with fresh keys and a config. It refuses a home
+// that already holds a config or keys, and changes nothing then.
+func Init(h Home, cfg Config) (*crypto.Identity, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	for _, p := range []string{h.Config(), h.Keys()} {
+		if _, err := os.Stat(p); err == nil {
+			return nil, fmt.Errorf("%s is already initialized (%s exists); use another --home or remove it first", h, p)
+		}
+	}
+	if err := os.MkdirAll(string(h), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(string(h), 0o700); err != nil {
+		return nil, err
+	}
+	id, err := crypto.GenerateIdentity()
+	if err != nil {
+		return nil, err
+	}
+	if err := id.Save(h.Keys()); err != nil {
+		return nil, err
+	}
+	if err := writeConfig(h.Config(), cfg); err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+// Load reads a home's config and keys.
+func (h Home) Load() (Config, *crypto.Identity, error) {
+	if _, err := os.Stat(h.Config()); errors.Is(err, fs.ErrNotExist) {
+		return Config{}, nil, fmt.Errorf("%s is %w: run `concord init --name NAME --country ISO3` first", h, ErrNotInitialized)
+	}
+	cfg, err := LoadConfig(h.Config())
+	if err != nil {
+		return cfg, nil, err
+	}
+	id, err := crypto.LoadIdentity(h.Keys())
+	return cfg, id, err
+}
+
+// OfflineCard builds the member card from the home alone, for when no
+// daemon runs: its addresses are the configured announce addresses, else
+// the listen addresses.
+func (h Home) OfflineCard() (*crypto.Card, error) {
+	cfg, id, err := h.Load()
+	if err != nil {
+		return nil, err
+	}
+	addrs := cfg.Network.Announce
+	if len(addrs) == 0 {
+		addrs = cfg.Network.Listen
+	}
+	return crypto.NewCard(id, cfg.Member.Name, cfg.Member.Country, addrs, time.Now())
+}

@@ -1,0 +1,172 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/store"
+)
+
+// Node is a running daemon.
+type Node struct {
+	home    Home
+	cfg     Config
+	id      *crypto.Identity
+	log     *slog.Logger
+	started time.Time
+
+	lock   *os.File
+	store  *store.Store
+	host   host.Host
+	ps     *pubsub.PubSub
+	api    *http.Server
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Start opens the home, takes its lock and starts the host, GossipSub, the
+// store and the local API. Close undoes it all.
+func Start(h Home, log *slog.Logger) (_ *Node, err error) {
+	cfg, id, err := h.Load()
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{home: h, cfg: cfg, id: id, log: log, started: time.Now()}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	if n.lock, err = lockHome(h); err != nil {
+		return nil, err
+	}
+	if n.store, err = store.Open(h.DB(), id.StoreKey, log); err != nil {
+		return nil, err
+	}
+	if n.host, err = newHost(id, cfg.Network.Listen, nil); err != nil {
+		return nil, err
+	}
+	if n.ps, err = newPubSub(n.ctx, n.host); err != nil {
+		return nil, err
+	}
+	if err = n.serveAPI(); err != nil {
+		return nil, err
+	}
+	n.dialBootstrap()
+	log.Info("daemon started", "home", string(h), "member", id.MemberID(), "peer", id.PeerID().String(), "addrs", n.Addrs())
+	return n, nil
+}
+
+// Close stops the daemon: API first so no new work arrives, then the
+// network, then the store, so every acknowledged write is flushed.
+func (n *Node) Close() error {
+	var errs []error
+	if n.api != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		n.api.Shutdown(ctx)
+		cancel()
+		os.Remove(n.home.Socket())
+	}
+	n.cancel()
+	if n.host != nil {
+		errs = append(errs, n.host.Close())
+	}
+	n.wg.Wait()
+	if n.store != nil {
+		errs = append(errs, n.store.Close())
+	}
+	if n.lock != nil {
+		n.lock.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// Addrs returns the addresses partners should dial: the configured
+// announce addresses, else what the host listens on, each with /p2p/.
+func (n *Node) Addrs() []string {
+	var addrs []string
+	if len(n.cfg.Network.Announce) > 0 {
+		addrs = append(addrs, n.cfg.Network.Announce...)
+	} else {
+		for _, a := range n.host.Addrs() {
+			addrs = append(addrs, a.String())
+		}
+	}
+	return addrs
+}
+
+// Card returns this member's card with the node's current addresses.
+func (n *Node) Card() (*crypto.Card, error) {
+	return crypto.NewCard(n.id, n.cfg.Member.Name, n.cfg.Member.Country, n.Addrs(), time.Now())
+}
+
+// Connect dials a peer given as a multiaddr ending in /p2p/<peer-id>.
+func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
+	m, err := ma.NewMultiaddr(addr)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a multiaddr: %v", addr, err)
+	}
+	info, err := peer.AddrInfoFromP2pAddr(m)
+	if err != nil {
+		return "", fmt.Errorf("%q must end in /p2p/<peer-id> so the peer can be authenticated", addr)
+	}
+	if info.ID == n.host.ID() {
+		return "", errors.New("that address is this node itself")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := n.host.Connect(ctx, *info); err != nil {
+		return "", fmt.Errorf("connecting to %s: %w", info.ID, err)
+	}
+	return info.ID, nil
+}
+
+func (n *Node) dialBootstrap() {
+	for _, b := range n.cfg.Network.Bootstrap {
+		n.wg.Add(1)
+		go func(addr string) {
+			defer n.wg.Done()
+			if _, err := n.Connect(n.ctx, addr); err != nil {
+				n.log.Warn("bootstrap peer unreachable", "addr", addr, "err", err)
+			}
+		}(b)
+	}
+}
+
+// serveAPI listens on the home's Unix socket, mode 0600.
+func (n *Node) serveAPI() error {
+	sock := n.home.Socket()
+	os.Remove(sock) // stale from a crash: we hold the lock, so it is ours
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		return fmt.Errorf("API socket %s: %w", sock, err)
+	}
+	if err := os.Chmod(sock, 0o600); err != nil {
+		ln.Close()
+		return err
+	}
+	n.api = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("API server stopped", "err", err)
+		}
+	}()
+	return nil
+}

@@ -1,0 +1,117 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/api"
+)
+
+// routes maps the local API. Every answer is JSON; errors are api.Error.
+func (n *Node) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/status", n.handleStatus)
+	mux.HandleFunc("GET /v1/id", n.handleID)
+	mux.HandleFunc("GET /v1/peers", n.handlePeers)
+	mux.HandleFunc("POST /v1/connect", n.handleConnect)
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, api.Error{Error: err.Error()})
+}
+
+// readJSON decodes a bounded request body, refusing unknown fields.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, errors.New("malformed request: "+err.Error()))
+		return false
+	}
+	return true
+}
+
+func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, api.Status{
+		MemberID: n.id.MemberID(),
+		PeerID:   n.host.ID().String(),
+		Name:     n.cfg.Member.Name,
+		Country:  n.cfg.Member.Country,
+		Addrs:    n.Addrs(),
+		Version:  Version(),
+		Started:  n.started.UTC(),
+		Uptime:   time.Since(n.started).Round(time.Second).String(),
+		Peers:    len(n.host.Network().Peers()),
+	})
+}
+
+func (n *Node) handleID(w http.ResponseWriter, r *http.Request) {
+	card, err := n.Card()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, IdentityOf(card))
+}
+
+// IdentityOf renders a card as the API's identity object.
+func IdentityOf(card *crypto.Card) api.Identity {
+	var addrs []string
+	for _, nd := range card.Nodes {
+		addrs = append(addrs, nd.Addrs...)
+	}
+	return api.Identity{
+		MemberID:  card.ID,
+		PeerID:    card.Nodes[0].Peer,
+		Recipient: card.Age,
+		Name:      card.Name,
+		Country:   card.Country,
+		Addrs:     addrs,
+		Card:      card.Armor(),
+	}
+}
+
+func (n *Node) handlePeers(w http.ResponseWriter, r *http.Request) {
+	peers := []api.Peer{}
+	for _, id := range n.host.Network().Peers() {
+		conns := n.host.Network().ConnsToPeer(id)
+		if len(conns) == 0 {
+			continue
+		}
+		p := api.Peer{PeerID: id.String(), Direction: strings.ToLower(conns[0].Stat().Direction.String())}
+		for _, c := range conns {
+			p.Addrs = append(p.Addrs, c.RemoteMultiaddr().String())
+		}
+		if l := n.host.Peerstore().LatencyEWMA(id); l > 0 {
+			p.Latency = l.Round(time.Microsecond).String()
+		}
+		peers = append(peers, p)
+	}
+	slices.SortFunc(peers, func(a, b api.Peer) int { return strings.Compare(a.PeerID, b.PeerID) })
+	writeJSON(w, http.StatusOK, peers)
+}
+
+func (n *Node) handleConnect(w http.ResponseWriter, r *http.Request) {
+	var req api.ConnectRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	id, err := n.Connect(r.Context(), req.Addr)
+	if err != nil {
+		writeError(w, http.StatusBadGateway, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.ConnectResponse{PeerID: id.String()})
+}

@@ -30,6 +30,7 @@ type Config struct {
 type MemberConfig struct {
 	Name    string `toml:"name"`
 	Country string `toml:"country"`
+	Contact string `toml:"contact"`
 }
 
 // NetworkConfig says where the node listens and whom it dials.
@@ -129,6 +130,9 @@ var configTemplate = template.Must(template.New("config").Funcs(template.FuncMap
 name = {{printf "%q" .Member.Name}}
 # ISO 3166-1 alpha-3 code of the Member State (e.g. FRA, NGA, BRA).
 country = {{printf "%q" .Member.Country}}
+# Point of contact printed on every bulletin this node publishes (a duty
+# desk's e-mail or phone). Empty: none.
+contact = {{printf "%q" .Member.Contact}}
 
 [network]
 # libp2p multiaddrs to listen on: TCP and QUIC on every interface by default.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"log/slog"
 
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -55,12 +56,17 @@ func MessageID(m *pb.Message) string {
 }
 
 // newPubSub starts GossipSub with strict signing and content-hash IDs.
-func newPubSub(ctx context.Context, h host.Host, extra ...pubsub.Option) (*pubsub.PubSub, error) {
+// Flood publishing sends our own messages to every peer subscribed to the
+// topic, not only to mesh peers: topics hold at most a few hundred members,
+// and a message published before the mesh has formed must not be lost.
+func newPubSub(ctx context.Context, h host.Host, log *slog.Logger, extra ...pubsub.Option) (*pubsub.PubSub, error) {
 	opts := append([]pubsub.Option{
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithMessageIdFn(MessageID),
 		pubsub.WithMaxMessageSize(MaxMessageSize),
 		pubsub.WithPeerExchange(false),
+		pubsub.WithFloodPublish(true),
+		pubsub.WithLogger(log.With("component", "pubsub")),
 	}, extra...)
 	return pubsub.NewGossipSub(ctx, h, opts...)
 }

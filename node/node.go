@@ -14,10 +14,12 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/node/store"
+	cprotocol "github.com/concordnet/concord/protocol"
 )
 
 // Node is a running daemon.
@@ -36,6 +38,13 @@ type Node struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	metrics  *metrics
+	topicsMu sync.RWMutex
+	topics   map[[32]byte]*topic
+
+	changedMu sync.Mutex
+	changed   chan struct{} // closed and replaced whenever a bulletin is stored
 }
 
 // Start opens the home, takes its lock and starts the host, GossipSub, the
@@ -45,7 +54,8 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{home: h, cfg: cfg, id: id, log: log, started: time.Now()}
+	n := &Node{home: h, cfg: cfg, id: id, log: log, started: time.Now(),
+		metrics: newMetrics(), topics: map[[32]byte]*topic{}, changed: make(chan struct{})}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -61,13 +71,19 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	if n.host, err = newHost(id, cfg.Network.Listen, nil); err != nil {
 		return nil, err
 	}
-	if n.ps, err = newPubSub(n.ctx, n.host); err != nil {
+	if n.ps, err = newPubSub(n.ctx, n.host, log); err != nil {
+		return nil, err
+	}
+	n.host.SetStreamHandler(protocol.ID(cprotocol.JoinProtocol), n.handleJoinStream)
+	if err = n.loadTopics(); err != nil {
 		return nil, err
 	}
 	if err = n.serveAPI(); err != nil {
 		return nil, err
 	}
 	n.dialBootstrap()
+	n.wg.Add(1)
+	go n.memberLoop()
 	log.Info("daemon started", "home", string(h), "member", id.MemberID(), "peer", id.PeerID().String(), "addrs", n.Addrs())
 	return n, nil
 }
@@ -169,4 +185,19 @@ func (n *Node) serveAPI() error {
 		}
 	}()
 	return nil
+}
+
+// notify wakes everyone waiting for new bulletins (watch).
+func (n *Node) notify() {
+	n.changedMu.Lock()
+	close(n.changed)
+	n.changed = make(chan struct{})
+	n.changedMu.Unlock()
+}
+
+// changes returns a channel closed at the next stored bulletin.
+func (n *Node) changes() <-chan struct{} {
+	n.changedMu.Lock()
+	defer n.changedMu.Unlock()
+	return n.changed
 }

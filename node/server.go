@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/node/api"
 )
@@ -19,6 +21,8 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("GET /v1/id", n.handleID)
 	mux.HandleFunc("GET /v1/peers", n.handlePeers)
 	mux.HandleFunc("POST /v1/connect", n.handleConnect)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.registry, promhttp.HandlerOpts{}))
+	n.topicRoutes(mux)
 	return mux
 }
 
@@ -44,16 +48,23 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
+	count, err := n.store.CountBulletins()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, api.Status{
-		MemberID: n.id.MemberID(),
-		PeerID:   n.host.ID().String(),
-		Name:     n.cfg.Member.Name,
-		Country:  n.cfg.Member.Country,
-		Addrs:    n.Addrs(),
-		Version:  Version(),
-		Started:  n.started.UTC(),
-		Uptime:   time.Since(n.started).Round(time.Second).String(),
-		Peers:    len(n.host.Network().Peers()),
+		MemberID:  n.id.MemberID(),
+		PeerID:    n.host.ID().String(),
+		Name:      n.cfg.Member.Name,
+		Country:   n.cfg.Member.Country,
+		Addrs:     n.Addrs(),
+		Version:   Version(),
+		Started:   n.started.UTC(),
+		Uptime:    time.Since(n.started).Round(time.Second).String(),
+		Peers:     len(n.host.Network().Peers()),
+		Topics:    len(n.allTopics()),
+		Bulletins: count,
 	})
 }
 
@@ -90,7 +101,7 @@ func (n *Node) handlePeers(w http.ResponseWriter, r *http.Request) {
 		if len(conns) == 0 {
 			continue
 		}
-		p := api.Peer{PeerID: id.String(), Direction: strings.ToLower(conns[0].Stat().Direction.String())}
+		p := api.Peer{PeerID: id.String(), Direction: strings.ToLower(conns[0].Stat().Direction.String()), Member: n.memberOfPeer(id)}
 		for _, c := range conns {
 			p.Addrs = append(p.Addrs, c.RemoteMultiaddr().String())
 		}

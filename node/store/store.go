@@ -50,6 +50,10 @@ type Store struct {
 	closeMu sync.Once
 	closing sync.RWMutex
 	closed  bool
+
+	// Owned by the commit loop.
+	recvSeq       uint64
+	recvSeqLoaded bool
 }
 
 // Open opens (or creates) the database in dir, encrypted at rest with key.

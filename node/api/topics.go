@@ -1,0 +1,101 @@
+package api
+
+import (
+	"time"
+
+	"github.com/concordnet/concord/protocol"
+)
+
+// Category is one entry of GET /v1/categories.
+type Category struct {
+	Slug     string `json:"slug"`
+	Title    string `json:"title"`
+	Articles string `json:"articles"`
+}
+
+// CreateTopicRequest is POST /v1/topics.
+type CreateTopicRequest struct {
+	Category   string `json:"category"`
+	Name       string `json:"name"`
+	MaxAgeDays uint32 `json:"max_age_days,omitempty"`
+}
+
+// Topic describes a topic this node belongs to (GET /v1/topics).
+type Topic struct {
+	ID         string    `json:"id"`
+	Category   string    `json:"category"`
+	Name       string    `json:"name"`
+	PubSub     string    `json:"pubsub"`
+	Owner      string    `json:"owner"`
+	Role       string    `json:"role"`
+	Epoch      uint64    `json:"epoch"`
+	Members    int       `json:"members"`
+	Peers      int       `json:"peers"`
+	LogLength  uint64    `json:"log_length"`
+	MaxAgeDays uint32    `json:"max_age_days,omitempty"`
+	Joined     time.Time `json:"joined"`
+}
+
+// Member is one entry of GET /v1/topics/{topic}/members.
+type Member struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Country   string   `json:"country"`
+	Role      string   `json:"role"`
+	Since     uint64   `json:"since"`
+	Peers     []string `json:"peers"`
+	Connected bool     `json:"connected"`
+	Self      bool     `json:"self,omitempty"`
+}
+
+// InviteRequest is POST /v1/topics/{topic}/invite.
+type InviteRequest struct {
+	Card    string `json:"card"`              // armored member card of the invitee
+	Expires string `json:"expires,omitempty"` // Go duration, default 72h
+	Role    string `json:"role,omitempty"`    // member (default) or admin
+}
+
+// InviteResponse carries the token to hand to the invitee.
+type InviteResponse struct {
+	Token   string    `json:"token"`
+	Nonce   string    `json:"nonce"`
+	Invitee string    `json:"invitee"`
+	Expires time.Time `json:"expires"`
+}
+
+// JoinRequest is POST /v1/join.
+type JoinRequest struct {
+	Token string `json:"token"`
+}
+
+// PublishRequest is POST /v1/publish.
+type PublishRequest struct {
+	Topic string                 `json:"topic"`
+	Draft protocol.BulletinDraft `json:"draft"`
+}
+
+// PublishResponse names what was published.
+type PublishResponse struct {
+	ID       string `json:"id"`
+	Envelope string `json:"envelope"`
+	Topic    string `json:"topic"`
+	Seq      uint64 `json:"seq"`
+}
+
+// Bulletin is a bulletin as listed and shown. A member outside a
+// restricted audience gets a sealed entry: it knows the bulletin exists
+// (its envelope, author, audience), not its content; its ID is then the
+// envelope ID.
+type Bulletin struct {
+	ID        string    `json:"id"`
+	Topic     string    `json:"topic"`
+	TopicName string    `json:"topic_name"`
+	Category  string    `json:"category"`
+	Author    string    `json:"author"`
+	Envelope  string    `json:"envelope"`
+	Seq       uint64    `json:"seq"`
+	Received  time.Time `json:"received"`
+	Audience  []string  `json:"audience,omitempty"`
+	Sealed    bool      `json:"sealed"`
+	*protocol.Bulletin
+}

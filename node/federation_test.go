@@ -1,0 +1,293 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/store"
+	"github.com/concordnet/concord/protocol"
+)
+
+// startNode initializes a home in a temporary directory and starts a
+// daemon on loopback; it is closed when the test ends.
+func startNode(t testing.TB, name, country string) *Node {
+	t.Helper()
+	h := Home(filepath.Join(t.TempDir(), "h"))
+	cfg := DefaultConfig(name, country)
+	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	if _, err := Init(h, cfg); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("CONCORD_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", name)
+	}
+	n, err := Start(h, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// invite has owner invite member to t and member join with the token.
+func invite(t testing.TB, owner, member *Node, topicID protocol.TopicID) {
+	t.Helper()
+	ctx := context.Background()
+	card, err := member.Card()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := owner.Invite(ctx, owner.topicByID(topicID), card, protocol.RoleMember, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := member.Join(ctx, inv.Token()); err != nil {
+		t.Fatalf("%s joining: %v", member.cfg.Member.Name, err)
+	}
+}
+
+// federation starts n nodes, a topic owned by the first, and has all
+// others join it; it waits until every node sees every other in the topic.
+func federation(t testing.TB, n int, category string) ([]*Node, protocol.TopicID) {
+	t.Helper()
+	countries := []string{"FRA", "NGA", "BRA", "DEU", "KEN", "IND", "JPN", "MEX", "ZAF", "CAN", "ITA", "EGY"}
+	nodes := make([]*Node, n)
+	for i := range nodes {
+		nodes[i] = startNode(t, fmt.Sprintf("Agency %d", i), countries[i%len(countries)])
+	}
+	s, err := nodes[0].CreateTopic(context.Background(), category, "Test topic", protocol.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range nodes[1:] {
+		invite(t, nodes[0], m, s.ID)
+	}
+	waitMesh(t, nodes, s.ID)
+	return nodes, s.ID
+}
+
+// waitMesh waits until every node holds the full log and has every other
+// member as a GossipSub peer on the topic.
+func waitMesh(t testing.TB, nodes []*Node, id protocol.TopicID) {
+	t.Helper()
+	for _, nd := range nodes {
+		eventually(t, 30*time.Second, fmt.Sprintf("%s does not see all %d members on the topic", nd.cfg.Member.Name, len(nodes)), func() bool {
+			tp := nd.topicByID(id)
+			if tp == nil {
+				return false
+			}
+			s, _ := tp.snapshot()
+			return len(s.Members) == len(nodes) && len(nd.ps.ListPeers(protocol.TopicString(s.Category, s.ID))) == len(nodes)-1
+		})
+	}
+}
+
+func draft(title string) *protocol.BulletinDraft {
+	return &protocol.BulletinDraft{
+		Title: title, Summary: "summary of " + title, Body: "# Report\n\nDetails.", Language: "en",
+		TLP: "AMBER", Handling: protocol.Handling{Code: "H2"}, SourceReliability: "B", InfoReliability: "2",
+		Entities: []protocol.Entity{{Type: "vessel", Value: "MV Example", Fields: map[string]string{"imo": "9999999"}}},
+	}
+}
+
+func publish(t testing.TB, n *Node, id protocol.TopicID, d *protocol.BulletinDraft) *store.BulletinRecord {
+	t.Helper()
+	rec, err := n.Publish(context.Background(), n.topicByID(id), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// readable reports whether n holds bulletin id decrypted.
+func readable(n *Node, id string) bool {
+	rec, err := n.store.Bulletin(id)
+	return err == nil && !rec.Sealed
+}
+
+func TestThreeStatesShareBulletins(t *testing.T) {
+	nodes, id := federation(t, 3, "drug-trafficking")
+	var ids []string
+	for i, n := range nodes {
+		ids = append(ids, publish(t, n, id, draft(fmt.Sprintf("bulletin from %d", i))).ID)
+	}
+	for _, n := range nodes {
+		for _, bid := range ids {
+			eventually(t, 20*time.Second, n.cfg.Member.Name+" misses "+bid, func() bool { return readable(n, bid) })
+		}
+	}
+	// Every node holds byte-identical bulletins.
+	want, _ := nodes[0].store.Bulletin(ids[1])
+	for _, n := range nodes[1:] {
+		got, _ := n.store.Bulletin(ids[1])
+		if string(got.Bulletin) != string(want.Bulletin) || got.Envelope != want.Envelope {
+			t.Fatalf("%s holds a different bulletin", n.cfg.Member.Name)
+		}
+	}
+}
+
+func TestRestrictedAudience(t *testing.T) {
+	nodes, id := federation(t, 3, "terrorism")
+	d := draft("for NGA only")
+	d.Audience = []string{nodes[1].id.MemberID()}
+	rec := publish(t, nodes[0], id, d)
+	eventually(t, 20*time.Second, "audience member cannot read", func() bool { return readable(nodes[1], rec.ID) })
+	env := protocol.EnvelopeID(rec.Envelope).String()
+	eventually(t, 20*time.Second, "outsider does not hold the sealed envelope", func() bool {
+		r, err := nodes[2].store.Bulletin(env)
+		return err == nil && r.Sealed
+	})
+	if readable(nodes[2], rec.ID) {
+		t.Fatal("a member outside the audience can read the bulletin")
+	}
+}
+
+func TestJoinRefusals(t *testing.T) {
+	ctx := context.Background()
+	owner := startNode(t, "Owner", "FRA")
+	invitee := startNode(t, "Invitee", "NGA")
+	thief := startNode(t, "Thief", "RUS")
+	s, err := owner.CreateTopic(ctx, "arms-trafficking", "Small arms", protocol.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, _ := invitee.Card()
+	inv, err := owner.Invite(ctx, owner.topicByID(s.ID), card, protocol.RoleMember, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The thief's own node refuses the token, and so does the inviter when
+	// the thief presents it with its own card and proof.
+	if _, err := thief.Join(ctx, inv.Token()); !errors.Is(err, crypto.ErrNotInvitee) {
+		t.Fatalf("thief's node accepted another member's token: %v", err)
+	}
+	thiefCard, _ := thief.Card()
+	if _, err := owner.acceptJoin(ctx, inv, thiefCard, crypto.SignJoin(thief.id, inv), thief.host.ID().String()); !errors.Is(err, crypto.ErrNotInvitee) {
+		t.Fatalf("inviter admitted the thief: %v", err)
+	}
+	// A thief that copies the invitee's card still cannot sign the proof.
+	if _, err := owner.acceptJoin(ctx, inv, card, crypto.SignJoin(thief.id, inv), inv.Invitee.Peer); err == nil {
+		t.Fatal("inviter accepted a join proof signed by another key")
+	}
+	if _, err := invitee.Join(ctx, inv.Token()); err != nil {
+		t.Fatal(err)
+	}
+	// Single use: the same invitation presented again is refused.
+	if _, err := owner.acceptJoin(ctx, inv, card, crypto.SignJoin(invitee.id, inv), inv.Invitee.Peer); err == nil {
+		t.Fatal("token accepted twice")
+	}
+}
+
+// A stranger that subscribes to the topic string and publishes there is
+// rejected by every member: nothing is stored, the rejection is counted.
+func TestStrangerEnvelopesAreRejected(t *testing.T) {
+	nodes, id := federation(t, 2, "money-laundering")
+	stranger := startNode(t, "Stranger", "ATA")
+	s, _ := nodes[0].topicByID(id).snapshot()
+	pt, err := stranger.ps.Join(protocol.TopicString(s.Category, s.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pt.Subscribe(); err != nil {
+		t.Fatal(err)
+	}
+	addrs := nodes[0].host.Addrs()
+	if err := stranger.host.Connect(context.Background(), peer.AddrInfo{ID: nodes[0].host.ID(), Addrs: addrs}); err != nil {
+		t.Fatal(err)
+	}
+	raw, eid, err := protocol.SealEnvelope(stranger.id, protocol.EnvelopeBody{
+		Kind: protocol.KindBulletin, Topic: s.ID[:], Epoch: s.Epoch, Author: stranger.id.MemberID(),
+		Node: stranger.host.ID().String(), Seq: 1, TS: time.Now(), Ciphertext: []byte("not really age"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "member never sees the stranger on the topic", func() bool {
+		return len(pt.ListPeers()) > 0
+	})
+	if err := pt.Publish(context.Background(), raw); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "rejection not counted", func() bool {
+		return testutil.ToFloat64(nodes[0].metrics.rejected.WithLabelValues("envelope", protocol.ReasonNotMember)) == 1
+	})
+	for _, n := range nodes {
+		if _, err := n.store.Envelope(eid); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("%s stored the stranger's envelope: %v", n.cfg.Member.Name, err)
+		}
+	}
+}
+
+// Ten states on one topic, and a second topic of another category among
+// some of them: every bulletin reaches exactly its topic's members.
+func TestTenNodesSeveralTopics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ten daemons")
+	}
+	nodes, drugs := federation(t, 10, "drug-trafficking")
+	ctx := context.Background()
+	s2, err := nodes[3].CreateTopic(ctx, "human-trafficking", "Sahel corridor", protocol.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := nodes[3:7]
+	for _, m := range append(append([]*Node{}, sub[1:]...), nodes[0]) {
+		invite(t, nodes[3], m, s2.ID)
+	}
+	group := append(append([]*Node{}, sub...), nodes[0])
+	waitMesh(t, group, s2.ID)
+
+	var drugIDs, humanIDs []string
+	for i, n := range nodes {
+		drugIDs = append(drugIDs, publish(t, n, drugs, draft(fmt.Sprintf("drugs %d", i))).ID)
+	}
+	for i, n := range group {
+		humanIDs = append(humanIDs, publish(t, n, s2.ID, draft(fmt.Sprintf("human %d", i))).ID)
+	}
+	for _, n := range nodes {
+		for _, bid := range drugIDs {
+			eventually(t, 30*time.Second, n.cfg.Member.Name+" misses "+bid, func() bool { return readable(n, bid) })
+		}
+	}
+	inGroup := map[*Node]bool{}
+	for _, n := range group {
+		inGroup[n] = true
+		for _, bid := range humanIDs {
+			eventually(t, 30*time.Second, n.cfg.Member.Name+" misses "+bid, func() bool { return readable(n, bid) })
+		}
+	}
+	for _, n := range nodes {
+		if inGroup[n] {
+			continue
+		}
+		for _, bid := range humanIDs {
+			if _, err := n.store.Bulletin(bid); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("%s, not a member of the second topic, holds %s", n.cfg.Member.Name, bid)
+			}
+		}
+	}
+}

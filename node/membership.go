@@ -1,0 +1,216 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/protocol"
+)
+
+// DefaultInvitationTTL is how long an invitation stays valid by default.
+const DefaultInvitationTTL = 72 * time.Hour
+
+// CreateTopic writes a new topic's genesis and first rotate, stores them
+// and joins the topic's GossipSub topics.
+func (n *Node) CreateTopic(ctx context.Context, category, name string, policy protocol.Policy) (*protocol.TopicState, error) {
+	if _, err := protocol.LookupCategory(category); err != nil {
+		return nil, err
+	}
+	card, err := n.Card()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	genesis, err := protocol.NewGenesis(n.id, card, category, name, policy, now)
+	if err != nil {
+		return nil, err
+	}
+	state, err := protocol.NewTopicState(genesis)
+	if err != nil {
+		return nil, err
+	}
+	key, err := crypto.GenerateEpochKey(1)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.appendEntry(state, protocol.EntryRotate, now, func(e *protocol.LogEntry) error {
+		r, err := state.NewRotate(key, "")
+		e.Rotate = &r
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	keys := map[uint64]*crypto.EpochKey{1: key}
+	if err := n.saveTopic(ctx, state, 0, keys, now); err != nil {
+		return nil, err
+	}
+	n.log.Info("topic created", "topic", state.ID.String(), "category", category, "name", name)
+	return state, n.attach(&topic{state: state, keys: keys, joined: now})
+}
+
+// appendEntry builds the next entry of state as this member, lets fill
+// set its payload, signs it and applies it to state.
+func (n *Node) appendEntry(state *protocol.TopicState, typ string, now time.Time, fill func(*protocol.LogEntry) error) error {
+	e := state.NextEntry(n.id.MemberID(), typ, now)
+	if err := fill(e); err != nil {
+		return err
+	}
+	raw, err := protocol.SignEntry(n.id, e)
+	if err != nil {
+		return err
+	}
+	return state.Apply(raw)
+}
+
+// Invite issues an invitation for the member of card to join topic t.
+func (n *Node) Invite(ctx context.Context, t *topic, card *crypto.Card, role string, ttl time.Duration) (*crypto.Invitation, error) {
+	state, _ := t.snapshot()
+	me := n.id.MemberID()
+	if !state.IsAdmin(me) {
+		return nil, fmt.Errorf("only an admin of topic %q can invite; ask its owner %s", state.Name, state.Owner)
+	}
+	if _, ok := state.Members[card.ID]; ok {
+		return nil, fmt.Errorf("member %s (%s, %s) is already a member of topic %q", card.ID, card.Name, card.Country, state.Name)
+	}
+	mine, err := n.Card()
+	if err != nil {
+		return nil, err
+	}
+	inv, err := crypto.NewInvitation(n.id, mine.Nodes, card, state.ID, state.Category, state.Name,
+		state.Head, state.Len-1, role, ttl, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	pending := storePending(state.ID, inv)
+	if err := n.store.PutPending(ctx, inv.Nonce, pending); err != nil {
+		return nil, err
+	}
+	n.log.Info("invitation issued", "topic", state.ID.String(), "invitee", card.ID, "nonce", inv.NonceHex(), "expires", inv.Expires)
+	return inv, nil
+}
+
+// acceptJoin admits the invitee of inv, who presented card and proof over
+// a connection from peer remote: it appends the add entry (with the
+// current epoch key wrapped to the newcomer), stores and announces it, and
+// returns the whole log.
+func (n *Node) acceptJoin(ctx context.Context, inv *crypto.Invitation, card *crypto.Card, proof []byte, remote string) ([][]byte, error) {
+	if inv.Inviter.ID != n.id.MemberID() {
+		return nil, fmt.Errorf("this invitation was issued by member %s, not by this node's member", inv.Inviter.ID)
+	}
+	t := n.topicByID(inv.TopicID())
+	if t == nil {
+		return nil, fmt.Errorf("this node no longer belongs to topic %x…", inv.Topic[:6])
+	}
+	if _, err := n.store.Pending(inv.Nonce); err != nil {
+		return nil, fmt.Errorf("invitation %s is unknown here or was already used or revoked; ask for a new one", inv.NonceHex())
+	}
+	if err := inv.CheckFor(card, time.Now()); err != nil {
+		return nil, err
+	}
+	if remote != inv.Invitee.Peer {
+		return nil, fmt.Errorf("%w: it is for node %s, but was presented by node %s", crypto.ErrNotInvitee, inv.Invitee.Peer, remote)
+	}
+	if err := crypto.VerifyJoin(card, inv, proof); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	next := t.state.Clone()
+	key := t.keys[next.Epoch]
+	if key == nil {
+		return nil, fmt.Errorf("this node lacks the key of epoch %d of topic %q", next.Epoch, next.Name)
+	}
+	err := n.appendEntry(next, protocol.EntryAdd, time.Now(), func(e *protocol.LogEntry) error {
+		wrapped, err := crypto.WrapEpochKey(key, card.Recipient())
+		e.Add = &protocol.Add{Card: card.Raw, Role: inv.Role, Nonce: inv.Nonce, Key: wrapped}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := n.saveTopic(ctx, next, next.Len-1, t.keys, t.joined); err != nil {
+		return nil, err
+	}
+	t.state = next
+	if err := n.store.DeletePending(ctx, inv.Nonce); err != nil {
+		n.log.Warn("could not forget a used invitation", "nonce", inv.NonceHex(), "err", err)
+	}
+	n.announce(t, next.Entries[next.Len-1])
+	n.log.Info("member joined", "topic", next.ID.String(), "member", card.ID, "name", card.Name, "country", card.Country)
+	return next.Entries, nil
+}
+
+// announce publishes a log entry on the topic's log channel.
+func (n *Node) announce(t *topic, raw []byte) {
+	if err := t.log.Publish(n.ctx, raw); err != nil {
+		n.log.Warn("announcing log entry", "err", err)
+	}
+}
+
+// completeJoin installs a topic whose log the inviter sent back after a
+// join: replays it, checks we are in it and unwraps the current epoch key.
+func (n *Node) completeJoin(ctx context.Context, inv *crypto.Invitation, entries [][]byte) (*protocol.TopicState, error) {
+	state, err := protocol.Replay(entries)
+	if err != nil {
+		return nil, fmt.Errorf("the inviter sent a topic log that does not verify: %w", err)
+	}
+	if state.ID != inv.TopicID() {
+		return nil, errors.New("the inviter sent the log of another topic")
+	}
+	me := n.id.MemberID()
+	if _, ok := state.Members[me]; !ok {
+		return nil, errors.New("the inviter's topic log does not add this member")
+	}
+	key, err := crypto.UnwrapEpochKey(state.Epoch, state.WrappedKeyFor(me, state.Epoch), n.id.Age)
+	if err != nil {
+		return nil, fmt.Errorf("unwrapping the key of epoch %d: %w", state.Epoch, err)
+	}
+	keys := map[uint64]*crypto.EpochKey{state.Epoch: key}
+	now := time.Now()
+	if err := n.saveTopic(ctx, state, 0, keys, now); err != nil {
+		return nil, err
+	}
+	n.log.Info("joined topic", "topic", state.ID.String(), "category", state.Category, "name", state.Name, "epoch", state.Epoch)
+	return state, n.attach(&topic{state: state, keys: keys, joined: now})
+}
+
+// applyEntry applies a log entry received from the network to its topic:
+// stores it, unwraps a new epoch key addressed to us, and dials members
+// who were added. Duplicates are reported with protocol.ErrDuplicateEntry.
+func (n *Node) applyEntry(ctx context.Context, t *topic, raw []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	next := t.state.Clone()
+	if err := next.Apply(raw); err != nil {
+		return err
+	}
+	keys := t.keys
+	me := n.id.MemberID()
+	if next.Epoch != t.state.Epoch {
+		if wrapped := next.WrappedKeyFor(me, next.Epoch); wrapped != nil {
+			k, err := crypto.UnwrapEpochKey(next.Epoch, wrapped, n.id.Age)
+			if err != nil {
+				return fmt.Errorf("unwrapping the key of epoch %d: %w", next.Epoch, err)
+			}
+			keys = cloneKeys(keys)
+			keys[next.Epoch] = k
+		}
+	}
+	if err := n.saveTopic(ctx, next, next.Len-1, keys, t.joined); err != nil {
+		return err
+	}
+	t.state, t.keys = next, keys
+	n.dialMembers(next)
+	return nil
+}
+
+func cloneKeys(m map[uint64]*crypto.EpochKey) map[uint64]*crypto.EpochKey {
+	out := make(map[uint64]*crypto.EpochKey, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,33 @@
+package node
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are served on the API socket at /metrics (Prometheus text).
+type metrics struct {
+	registry  *prometheus.Registry
+	accepted  *prometheus.CounterVec
+	rejected  *prometheus.CounterVec
+	published prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "concord_messages_accepted_total",
+			Help: "Envelopes and log entries received, validated and stored, by kind.",
+		}, []string{"kind"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "concord_messages_rejected_total",
+			Help: "Messages rejected by validation (never stored nor forwarded), by kind and reason.",
+		}, []string{"kind", "reason"}),
+		published: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "concord_bulletins_published_total",
+			Help: "Envelopes published by this node.",
+		}),
+	}
+	m.registry.MustRegister(m.accepted, m.rejected, m.published)
+	return m
+}

@@ -1,0 +1,323 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"filippo.io/age"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/store"
+	"github.com/concordnet/concord/protocol"
+)
+
+// Reasons counted besides the protocol's own rejection labels.
+const (
+	reasonEquivocation  = "equivocation"
+	reasonBrokenChain   = "broken-chain"
+	reasonWrongTopic    = "wrong-pubsub-topic"
+	reasonUndecryptable = "undecryptable"
+	reasonBadBulletin   = "bad-bulletin"
+	reasonUnsupported   = "unsupported-kind"
+	reasonStore         = "store-error"
+)
+
+// maxPlaintext bounds a decrypted envelope: the bulletin plus the inner
+// signature container.
+const maxPlaintext = protocol.MaxBulletinBytes + 4<<10
+
+// validateEnvelope is the GossipSub validator of a bulletin topic. It runs
+// the whole pipeline (validate, decrypt, store) before GossipSub forwards
+// anything, so what is forwarded has been stored, and what is invalid is
+// neither stored nor forwarded and counts against the sender's score.
+func (n *Node) validateEnvelope(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+	if msg.ReceivedFrom == n.host.ID() {
+		return pubsub.ValidationAccept // published by us: stored before publishing
+	}
+	env, err := protocol.DecodeEnvelope(msg.Data)
+	if err != nil {
+		return n.rejectEnvelope(from, protocol.RejectionReason(err), err)
+	}
+	t := n.topicByID(env.TopicID())
+	if t == nil {
+		return n.rejectEnvelope(from, protocol.ReasonUnknownTopic, fmt.Errorf("envelope %s is for a topic we do not belong to", env.ID.Short()))
+	}
+	state, _ := t.snapshot()
+	if want := protocol.TopicString(state.Category, state.ID); msg.GetTopic() != want {
+		return n.rejectEnvelope(from, reasonWrongTopic, fmt.Errorf("envelope %s for topic %s arrived on %s", env.ID.Short(), want, msg.GetTopic()))
+	}
+	res, reason, err := n.ingest(ctx, t, env)
+	switch {
+	case reason == reasonStore:
+		n.log.Error("storing a received envelope", "err", err)
+		return pubsub.ValidationIgnore // our disk's fault, not the sender's
+	case err != nil:
+		return n.rejectEnvelope(from, reason, err)
+	case res == store.Duplicate:
+		return pubsub.ValidationIgnore
+	}
+	return pubsub.ValidationAccept
+}
+
+func (n *Node) rejectEnvelope(from peer.ID, reason string, err error) pubsub.ValidationResult {
+	if reason == "" {
+		reason = protocol.ReasonMalformed
+	}
+	n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
+	n.log.Debug("envelope rejected", "from", from, "reason", reason, "err", err)
+	return pubsub.ValidationReject
+}
+
+// ingest validates an envelope against its topic, decrypts what it can
+// and stores envelope and bulletin in one durable write. It returns the
+// store's verdict, or the reason and error of a rejection.
+func (n *Node) ingest(ctx context.Context, t *topic, env *protocol.Envelope) (store.PutResult, string, error) {
+	state, keys := t.snapshot()
+	if err := state.CheckEnvelope(env, graceEpochs); err != nil {
+		return 0, protocol.RejectionReason(err), err
+	}
+	if env.Kind != protocol.KindBulletin {
+		return 0, reasonUnsupported, fmt.Errorf("envelope %s: kind %q is not handled by this version", env.ID.Short(), env.Kind)
+	}
+	rec, reason, err := n.open(state, keys, env)
+	if err != nil {
+		return 0, reason, err
+	}
+	ref := store.EnvelopeRef{Topic: state.ID, Author: env.Author, Seq: env.Seq, Prev: env.Prev, ID: env.ID}
+	res, err := n.store.PutEnvelope(ctx, ref, env.Raw, rec)
+	switch {
+	case errors.Is(err, store.ErrBrokenChain):
+		return 0, reasonBrokenChain, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+	case err != nil:
+		return 0, reasonStore, err
+	case res == store.Equivocation:
+		n.log.Warn("equivocation: two envelopes with the same sequence number", "topic", state.ID.String(),
+			"author", env.Author, "seq", env.Seq, "envelope", env.ID.String())
+		return res, reasonEquivocation, fmt.Errorf("author %s already published seq %d on this topic", env.Author, env.Seq)
+	case res == store.Stored:
+		n.metrics.accepted.WithLabelValues("envelope").Inc()
+		n.notify()
+	}
+	return res, "", nil
+}
+
+// open decrypts an envelope if this node may read it and returns its
+// bulletin record; an envelope for a restricted audience we are not in,
+// or for an epoch whose key we never held, gives a sealed record.
+func (n *Node) open(state *protocol.TopicState, keys map[uint64]*crypto.EpochKey, env *protocol.Envelope) (*store.BulletinRecord, string, error) {
+	rec := &store.BulletinRecord{
+		ID: env.ID.String(), Topic: state.ID, Category: state.Category, Envelope: env.ID, Author: env.Author,
+		Seq: env.Seq, Kind: env.Kind, Created: env.TS, Received: time.Now().UTC(), Audience: env.Audience, Sealed: true,
+	}
+	identity := n.readerIdentity(keys, env)
+	if identity == nil {
+		return rec, "", nil
+	}
+	plaintext, err := crypto.Decrypt(env.Ciphertext, maxPlaintext, identity)
+	if err != nil {
+		return nil, reasonUndecryptable, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+	}
+	card := state.Card(env.Author)
+	inner, err := protocol.OpenInner(plaintext, env, card)
+	if err != nil {
+		return nil, protocol.RejectionReason(err), err
+	}
+	b, err := protocol.DecodeBulletin(inner.Payload)
+	if err != nil {
+		return nil, reasonBadBulletin, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+	}
+	if err := checkBulletinMatches(b, env, state); err != nil {
+		return nil, reasonBadBulletin, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+	}
+	return bulletinRecord(rec, b)
+}
+
+// readerIdentity returns the key that opens env, or nil if we may not.
+func (n *Node) readerIdentity(keys map[uint64]*crypto.EpochKey, env *protocol.Envelope) age.Identity {
+	if len(env.Audience) > 0 {
+		if slices.Contains(env.Audience, n.id.MemberID()) || env.Author == n.id.MemberID() {
+			return n.id.Age
+		}
+		return nil
+	}
+	if k := keys[env.Epoch]; k != nil {
+		return k.Identity
+	}
+	return nil
+}
+
+// checkBulletinMatches ties the decrypted bulletin to its envelope.
+func checkBulletinMatches(b *protocol.Bulletin, env *protocol.Envelope, state *protocol.TopicState) error {
+	switch {
+	case b.Originator.Member != env.Author:
+		return fmt.Errorf("bulletin originator %s is not the envelope's author %s", b.Originator.Member, env.Author)
+	case b.Category != state.Category:
+		return fmt.Errorf("bulletin category %q is not the topic's %q", b.Category, state.Category)
+	case !slices.Equal(b.Audience, env.Audience):
+		return errors.New("bulletin audience differs from the envelope's")
+	}
+	return nil
+}
+
+func bulletinRecord(rec *store.BulletinRecord, b *protocol.Bulletin) (*store.BulletinRecord, string, error) {
+	data, err := json.Marshal(b)
+	if err != nil {
+		return nil, reasonBadBulletin, err
+	}
+	rec.ID, rec.Created, rec.Sealed, rec.Bulletin = b.ID, b.Created, false, data
+	return rec, "", nil
+}
+
+// Publish builds a bulletin from draft, encrypts it to the topic's current
+// epoch (or to the restricted audience plus ourselves), signs and stores
+// the envelope durably, then publishes it. It returns once stored.
+func (n *Node) Publish(ctx context.Context, t *topic, draft *protocol.BulletinDraft) (*store.BulletinRecord, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	state, keys := t.state, t.keys
+	me := n.id.MemberID()
+	if _, ok := state.Members[me]; !ok {
+		return nil, fmt.Errorf("this member is no longer a member of topic %q", state.Name)
+	}
+	now := time.Now().UTC()
+	b, err := draft.Build(protocol.Stamp{
+		ID: protocol.NewBulletinID(), Version: 1, Created: now, Modified: now, Category: state.Category,
+		Originator: protocol.Originator{Member: me, Country: n.cfg.Member.Country, Agency: n.cfg.Member.Name, Contact: n.cfg.Member.Contact},
+	})
+	if err != nil {
+		return nil, err
+	}
+	recipients, err := n.recipients(state, keys, b.Audience)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := protocol.EncodeBulletin(b)
+	if err != nil {
+		return nil, err
+	}
+	env, err := n.seal(state, protocol.KindBulletin, payload, b.Audience, recipients, now)
+	if err != nil {
+		return nil, err
+	}
+	rec, _, err := bulletinRecord(&store.BulletinRecord{
+		Topic: state.ID, Category: state.Category, Envelope: env.ID, Author: me, Seq: env.Seq,
+		Kind: env.Kind, Received: now, Audience: env.Audience,
+	}, b)
+	if err != nil {
+		return nil, err
+	}
+	ref := store.EnvelopeRef{Topic: state.ID, Author: me, Seq: env.Seq, Prev: env.Prev, ID: env.ID}
+	if res, err := n.store.PutEnvelope(ctx, ref, env.Raw, rec); err != nil || res != store.Stored {
+		return nil, fmt.Errorf("storing the envelope: result %d: %w", res, err)
+	}
+	n.metrics.published.Inc()
+	n.notify()
+	if err := t.bulletins.Publish(n.ctx, env.Raw); err != nil {
+		n.log.Warn("gossip publish failed; the envelope is stored and will be served by sync", "envelope", env.ID.String(), "err", err)
+	}
+	return rec, nil
+}
+
+// recipients returns who a bulletin is encrypted to: the epoch key, or for
+// a restricted audience each named member and ourselves.
+func (n *Node) recipients(state *protocol.TopicState, keys map[uint64]*crypto.EpochKey, audience []string) ([]age.Recipient, error) {
+	if len(audience) == 0 {
+		k := keys[state.Epoch]
+		if k == nil {
+			return nil, fmt.Errorf("this node lacks the key of the current epoch %d of topic %q", state.Epoch, state.Name)
+		}
+		return []age.Recipient{k.Recipient()}, nil
+	}
+	out := []age.Recipient{n.id.Age.Recipient()}
+	for _, id := range audience {
+		m, ok := state.Members[id]
+		if !ok {
+			return nil, fmt.Errorf("audience member %s is not a member of topic %q (see `concord topic members`)", id, state.Name)
+		}
+		if id != n.id.MemberID() {
+			out = append(out, m.Card.Recipient())
+		}
+	}
+	return out, nil
+}
+
+// seal signs the inner body, encrypts it and signs the envelope with the
+// next sequence number of this member on the topic. Callers hold t.mu.
+func (n *Node) seal(state *protocol.TopicState, kind string, payload []byte, audience []string, to []age.Recipient, now time.Time) (*protocol.Envelope, error) {
+	me := n.id.MemberID()
+	head, err := n.store.LastOf(state.ID, me)
+	if err != nil {
+		return nil, err
+	}
+	seq := head.Seq + 1
+	var prev []byte
+	if seq > 1 {
+		prev = head.ID[:]
+	}
+	inner, err := protocol.SealInner(n.id, protocol.InnerBody{Topic: state.ID[:], Epoch: state.Epoch, Author: me, Seq: seq, Kind: kind, Payload: payload})
+	if err != nil {
+		return nil, err
+	}
+	ct, err := crypto.Encrypt(inner, to...)
+	if err != nil {
+		return nil, err
+	}
+	raw, _, err := protocol.SealEnvelope(n.id, protocol.EnvelopeBody{
+		Kind: kind, Topic: state.ID[:], Epoch: state.Epoch, Author: me, Node: n.host.ID().String(),
+		Seq: seq, Prev: prev, TS: now, Audience: audience, Ciphertext: ct,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return protocol.DecodeEnvelope(raw)
+}
+
+// validateLogEntry is the GossipSub validator of a topic's log channel.
+func (n *Node) validateLogEntry(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+	if msg.ReceivedFrom == n.host.ID() {
+		return pubsub.ValidationAccept
+	}
+	e, err := protocol.DecodeEntry(msg.Data)
+	if err != nil {
+		return n.rejectEntry(from, protocol.ReasonMalformed, err)
+	}
+	var id [32]byte
+	copy(id[:], e.Topic)
+	t := n.topicByID(id)
+	if t == nil {
+		return n.rejectEntry(from, protocol.ReasonUnknownTopic, errors.New("log entry for a topic we do not belong to"))
+	}
+	state, _ := t.snapshot()
+	if want := protocol.LogTopicString(state.Category, state.ID); msg.GetTopic() != want {
+		return n.rejectEntry(from, reasonWrongTopic, fmt.Errorf("log entry for %s arrived on %s", want, msg.GetTopic()))
+	}
+	if e.Index > state.Len {
+		// A gap: we missed entries; sync fills it. Not the sender's fault.
+		n.log.Debug("log entry ahead of our log", "topic", state.ID.String(), "index", e.Index, "len", state.Len)
+		return pubsub.ValidationIgnore
+	}
+	err = n.applyEntry(ctx, t, msg.Data)
+	switch {
+	case errors.Is(err, protocol.ErrDuplicateEntry):
+		return pubsub.ValidationIgnore
+	case errors.Is(err, protocol.ErrLogFork):
+		n.log.Warn("log fork: a different entry at an index we hold", "topic", state.ID.String(), "index", e.Index, "err", err)
+		return pubsub.ValidationIgnore
+	case err != nil:
+		return n.rejectEntry(from, "invalid-entry", err)
+	}
+	n.metrics.accepted.WithLabelValues("log-entry").Inc()
+	return pubsub.ValidationAccept
+}
+
+func (n *Node) rejectEntry(from peer.ID, reason string, err error) pubsub.ValidationResult {
+	n.metrics.rejected.WithLabelValues("log-entry", reason).Inc()
+	n.log.Debug("log entry rejected", "from", from, "reason", reason, "err", err)
+	return pubsub.ValidationReject
+}

@@ -1,0 +1,373 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/store"
+	"github.com/concordnet/concord/protocol"
+)
+
+func (n *Node) topicRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v1/categories", n.handleCategories)
+	mux.HandleFunc("GET /v1/topics", n.handleTopics)
+	mux.HandleFunc("POST /v1/topics", n.handleCreateTopic)
+	mux.HandleFunc("GET /v1/topics/{topic}/members", n.handleMembers)
+	mux.HandleFunc("POST /v1/topics/{topic}/invite", n.handleInvite)
+	mux.HandleFunc("POST /v1/join", n.handleJoin)
+	mux.HandleFunc("POST /v1/publish", n.handlePublish)
+	mux.HandleFunc("GET /v1/bulletins", n.handleList)
+	mux.HandleFunc("GET /v1/bulletins/{id}", n.handleShow)
+	mux.HandleFunc("GET /v1/watch", n.handleWatch)
+}
+
+func (n *Node) handleCategories(w http.ResponseWriter, r *http.Request) {
+	var out []api.Category
+	for _, c := range protocol.Categories() {
+		out = append(out, api.Category{Slug: c.Slug, Title: c.Title, Articles: c.Articles})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (n *Node) topicInfo(t *topic) api.Topic {
+	s, _ := t.snapshot()
+	me := n.id.MemberID()
+	role := ""
+	if m := s.Members[me]; m != nil {
+		role = m.Role
+	}
+	name := protocol.TopicString(s.Category, s.ID)
+	return api.Topic{
+		ID: s.ID.String(), Category: s.Category, Name: s.Name, PubSub: name, Owner: s.Owner,
+		Role: role, Epoch: s.Epoch, Members: len(s.Members), Peers: len(n.ps.ListPeers(name)),
+		LogLength: s.Len, MaxAgeDays: s.Policy.MaxAgeDays, Joined: t.joined.UTC(),
+	}
+}
+
+func (n *Node) handleTopics(w http.ResponseWriter, r *http.Request) {
+	out := []api.Topic{}
+	for _, t := range n.allTopics() {
+		out = append(out, n.topicInfo(t))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (n *Node) handleCreateTopic(w http.ResponseWriter, r *http.Request) {
+	var req api.CreateTopicRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	s, err := n.CreateTopic(r.Context(), req.Category, req.Name, protocol.Policy{MaxAgeDays: req.MaxAgeDays})
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, n.topicInfo(n.topicByID(s.ID)))
+}
+
+// topicFromPath resolves the {topic} path value, answering 404 if unknown.
+func (n *Node) topicFromPath(w http.ResponseWriter, r *http.Request) *topic {
+	t, err := n.resolveTopic(r.PathValue("topic"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, err)
+		return nil
+	}
+	return t
+}
+
+func (n *Node) handleMembers(w http.ResponseWriter, r *http.Request) {
+	t := n.topicFromPath(w, r)
+	if t == nil {
+		return
+	}
+	s, _ := t.snapshot()
+	out := []api.Member{}
+	for _, id := range s.CurrentMembers() {
+		m := s.Members[id]
+		am := api.Member{ID: id, Name: m.Card.Name, Country: m.Card.Country, Role: m.Role, Since: m.Since, Self: id == n.id.MemberID()}
+		for _, p := range m.Card.PeerIDs() {
+			am.Peers = append(am.Peers, p.String())
+			am.Connected = am.Connected || am.Self || len(n.host.Network().ConnsToPeer(p)) > 0
+		}
+		out = append(out, am)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (n *Node) handleInvite(w http.ResponseWriter, r *http.Request) {
+	t := n.topicFromPath(w, r)
+	if t == nil {
+		return
+	}
+	var req api.InviteRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	card, err := crypto.ParseArmoredCard([]byte(req.Card))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	ttl := DefaultInvitationTTL
+	if req.Expires != "" {
+		if ttl, err = time.ParseDuration(req.Expires); err != nil || ttl <= 0 {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("expires %q is not a positive duration such as 72h or 30m", req.Expires))
+			return
+		}
+	}
+	role := req.Role
+	if role == "" {
+		role = protocol.RoleMember
+	}
+	inv, err := n.Invite(r.Context(), t, card, role, ttl)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.InviteResponse{Token: inv.Token(), Nonce: inv.NonceHex(), Invitee: card.ID, Expires: inv.Expires})
+}
+
+func (n *Node) handleJoin(w http.ResponseWriter, r *http.Request) {
+	var req api.JoinRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	s, err := n.Join(r.Context(), req.Token)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, n.topicInfo(n.topicByID(s.ID)))
+}
+
+func (n *Node) handlePublish(w http.ResponseWriter, r *http.Request) {
+	var req api.PublishRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	t, err := n.resolveTopic(req.Topic)
+	if err != nil {
+		writeError(w, http.StatusNotFound, err)
+		return
+	}
+	s, _ := t.snapshot()
+	if req.Draft.Audience, err = resolveMembers(s, req.Draft.Audience); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	rec, err := n.Publish(r.Context(), t, &req.Draft)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, api.PublishResponse{ID: rec.ID, Envelope: protocol.EnvelopeID(rec.Envelope).String(), Topic: s.ID.String(), Seq: rec.Seq})
+}
+
+// resolveMembers turns audience references (member IDs, unique prefixes,
+// or country codes held by exactly one member) into member IDs.
+func resolveMembers(s *protocol.TopicState, refs []string) ([]string, error) {
+	var out []string
+	for _, ref := range refs {
+		var matches []string
+		for _, id := range s.CurrentMembers() {
+			c := s.Members[id].Card
+			if id == ref || (len(ref) >= 4 && strings.HasPrefix(id, ref)) || strings.EqualFold(c.Country, ref) {
+				matches = append(matches, id)
+			}
+		}
+		switch len(matches) {
+		case 0:
+			return nil, fmt.Errorf("audience %q is not a member of topic %q: give a member ID, a unique prefix, or the country code of one member (see `concord topic members`)", ref, s.Name)
+		case 1:
+			out = append(out, matches[0])
+		default:
+			return nil, fmt.Errorf("audience %q matches %d members of topic %q; give a member ID", ref, len(matches), s.Name)
+		}
+	}
+	return out, nil
+}
+
+// bulletinView renders a record for the API; full keeps attachment bytes.
+func (n *Node) bulletinView(rec store.BulletinRecord, full bool) (api.Bulletin, error) {
+	v := api.Bulletin{
+		ID: rec.ID, Topic: protocol.TopicID(rec.Topic).String(), Category: rec.Category, Author: rec.Author,
+		Envelope: protocol.EnvelopeID(rec.Envelope).String(), Seq: rec.Seq, Received: rec.Received,
+		Audience: rec.Audience, Sealed: rec.Sealed,
+	}
+	if t := n.topicByID(rec.Topic); t != nil {
+		s, _ := t.snapshot()
+		v.TopicName = s.Name
+	}
+	if rec.Sealed {
+		return v, nil
+	}
+	var b protocol.Bulletin
+	if err := json.Unmarshal(rec.Bulletin, &b); err != nil {
+		return v, err
+	}
+	if !full {
+		for i := range b.Attachments {
+			b.Attachments[i].Data = nil
+		}
+	}
+	v.Bulletin = &b
+	return v, nil
+}
+
+func (n *Node) handleList(w http.ResponseWriter, r *http.Request) {
+	q, err := n.parseQuery(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	recs, err := n.store.List(q)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	out := make([]api.Bulletin, 0, len(recs))
+	for _, rec := range recs {
+		v, err := n.bulletinView(rec, false)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err)
+			return
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (n *Node) parseQuery(r *http.Request) (store.Query, error) {
+	v := r.URL.Query()
+	q := store.Query{Category: v.Get("category"), Originator: v.Get("originator"), Limit: 50}
+	if ref := v.Get("topic"); ref != "" {
+		t, err := n.resolveTopic(ref)
+		if err != nil {
+			return q, err
+		}
+		s, _ := t.snapshot()
+		id := [32]byte(s.ID)
+		q.Topic = &id
+	}
+	if q.Category != "" {
+		if _, err := protocol.LookupCategory(q.Category); err != nil {
+			return q, err
+		}
+	}
+	if since := v.Get("since"); since != "" {
+		t, err := time.Parse(time.RFC3339, since)
+		if err != nil {
+			return q, fmt.Errorf("since %q is not an RFC 3339 time", since)
+		}
+		q.Since = t
+	}
+	if limit := v.Get("limit"); limit != "" {
+		l, err := strconv.Atoi(limit)
+		if err != nil || l < 0 {
+			return q, fmt.Errorf("limit %q is not a count (0 means all)", limit)
+		}
+		q.Limit = l
+	}
+	return q, nil
+}
+
+func (n *Node) handleShow(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	rec, err := n.store.Bulletin(id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, fmt.Errorf("no bulletin %q on this node (see `concord list`)", id))
+		return
+	case errors.Is(err, store.ErrAmbiguous):
+		writeError(w, http.StatusBadRequest, fmt.Errorf("%v; give more of the ID", err))
+		return
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	v, err := n.bulletinView(rec, true)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// handleWatch streams bulletins as newline-delimited JSON: those received
+// after the cursor ?after=RECV_SEQ (default: now), then each new one.
+func (n *Node) handleWatch(w http.ResponseWriter, r *http.Request) {
+	var cursor uint64
+	if after := r.URL.Query().Get("after"); after != "" {
+		c, err := strconv.ParseUint(after, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("after %q is not a receive sequence number", after))
+			return
+		}
+		cursor = c
+	} else {
+		cursor = n.lastRecvSeq()
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	enc := json.NewEncoder(w)
+	for {
+		wake := n.changes()
+		recs, err := n.store.Since(cursor, 100)
+		if err != nil {
+			return
+		}
+		for _, rec := range recs {
+			cursor = rec.RecvSeq
+			v, err := n.bulletinView(rec, false)
+			if err != nil || enc.Encode(v) != nil {
+				return
+			}
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		if len(recs) == 100 {
+			continue
+		}
+		select {
+		case <-wake:
+		case <-r.Context().Done():
+			return
+		case <-n.ctx.Done():
+			return
+		}
+	}
+}
+
+// lastRecvSeq is the receive sequence of the newest stored bulletin.
+func (n *Node) lastRecvSeq() uint64 {
+	var last uint64
+	for {
+		recs, err := n.store.Since(last, 1000)
+		if err != nil || len(recs) == 0 {
+			return last
+		}
+		last = recs[len(recs)-1].RecvSeq
+	}
+}
+
+// memberOfPeer names the member that certifies peer p in any topic.
+func (n *Node) memberOfPeer(p peer.ID) string {
+	for _, t := range n.allTopics() {
+		s, _ := t.snapshot()
+		if id, ok := s.PeerMember(p); ok {
+			return id
+		}
+	}
+	return ""
+}

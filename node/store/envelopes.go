@@ -1,0 +1,190 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// EnvelopeRef places an envelope in its author's log.
+type EnvelopeRef struct {
+	Topic  [32]byte
+	Author string
+	Seq    uint64
+	Prev   []byte // envelope ID of seq-1; empty for seq 1
+	ID     [32]byte
+}
+
+// BulletinRecord is the indexed, decrypted view of a bulletin. A member
+// outside a restricted audience holds a Sealed record: it knows the
+// bulletin exists, not its content.
+type BulletinRecord struct {
+	ID       string          `json:"id"`
+	Topic    [32]byte        `json:"topic"`
+	Category string          `json:"category"`
+	Envelope [32]byte        `json:"envelope"`
+	Author   string          `json:"author"`
+	Seq      uint64          `json:"seq"`
+	Kind     string          `json:"kind"`
+	Created  time.Time       `json:"created"`
+	Received time.Time       `json:"received"`
+	RecvSeq  uint64          `json:"recv_seq"`
+	Audience []string        `json:"audience,omitempty"`
+	Sealed   bool            `json:"sealed"`
+	Bulletin json.RawMessage `json:"bulletin,omitempty"`
+}
+
+// PutResult says what PutEnvelope did.
+type PutResult int
+
+// Outcomes of PutEnvelope.
+const (
+	Stored       PutResult = iota // new envelope, stored and indexed
+	Duplicate                     // the same envelope was already stored
+	Equivocation                  // another envelope holds this (topic, author, seq): kept as evidence only
+)
+
+// ErrBrokenChain reports an envelope whose prev does not match the stored
+// envelope before it.
+var ErrBrokenChain = errors.New("prev does not match the author's stored envelope at seq-1")
+
+// PutEnvelope durably stores an envelope exactly as received, places it in
+// its author's log and, when rec is not nil, indexes its bulletin, all in
+// one transaction.
+func (s *Store) PutEnvelope(ctx context.Context, ref EnvelopeRef, raw []byte, rec *BulletinRecord) (PutResult, error) {
+	var result PutResult
+	err := s.Update(ctx, func(txn *badger.Txn) error {
+		var err error
+		result, err = s.putEnvelope(txn, ref, raw, rec)
+		return err
+	})
+	return result, err
+}
+
+func (s *Store) putEnvelope(txn *badger.Txn, ref EnvelopeRef, raw []byte, rec *BulletinRecord) (PutResult, error) {
+	logKey := authorKey(ref.Topic, ref.Author, ref.Seq)
+	existing, err := getValue(txn, logKey)
+	switch {
+	case err == nil && bytes.Equal(existing, ref.ID[:]):
+		return Duplicate, nil
+	case err == nil:
+		evidence := key(pfxEquivocated, logKey, ref.ID[:])
+		return Equivocation, txn.Set(evidence, raw)
+	case !errors.Is(err, badger.ErrKeyNotFound):
+		return 0, err
+	}
+	if ref.Seq > 1 {
+		prev, err := getValue(txn, authorKey(ref.Topic, ref.Author, ref.Seq-1))
+		if err == nil && !bytes.Equal(prev, ref.Prev) {
+			return 0, ErrBrokenChain
+		}
+	}
+	if err := txn.Set(key(pfxEnvelope, ref.ID[:]), raw); err != nil {
+		return 0, err
+	}
+	if err := txn.Set(logKey, ref.ID[:]); err != nil {
+		return 0, err
+	}
+	if rec != nil {
+		if err := s.index(txn, rec); err != nil {
+			return 0, err
+		}
+	}
+	return Stored, nil
+}
+
+func authorKey(topic [32]byte, author string, seq uint64) []byte {
+	return key(pfxAuthorLog, topic[:], []byte(author), u64(seq))
+}
+
+func getValue(txn *badger.Txn, k []byte) ([]byte, error) {
+	item, err := txn.Get(k)
+	if err != nil {
+		return nil, err
+	}
+	return item.ValueCopy(nil)
+}
+
+// Envelope returns the stored bytes of an envelope.
+func (s *Store) Envelope(id [32]byte) ([]byte, error) {
+	var raw []byte
+	err := s.View(func(txn *badger.Txn) error {
+		var err error
+		raw, err = getValue(txn, key(pfxEnvelope, id[:]))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
+		return err
+	})
+	return raw, err
+}
+
+// AuthorHead is an author's position in a topic: the highest seq stored
+// and the envelope ID there.
+type AuthorHead struct {
+	Seq uint64
+	ID  [32]byte
+}
+
+// LastOf returns the highest seq stored for author on topic (zero if none).
+func (s *Store) LastOf(topic [32]byte, author string) (AuthorHead, error) {
+	var h AuthorHead
+	prefix := key(pfxAuthorLog, topic[:], []byte(author))
+	err := s.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
+		defer it.Close()
+		it.Seek(append(append([]byte{}, prefix...), 0xff))
+		if !it.Valid() {
+			return nil
+		}
+		h.Seq = binary.BigEndian.Uint64(it.Item().Key()[len(prefix):])
+		return it.Item().Value(func(v []byte) error {
+			if len(v) != 32 {
+				return fmt.Errorf("corrupt author log entry")
+			}
+			copy(h.ID[:], v)
+			return nil
+		})
+	})
+	return h, err
+}
+
+// VersionVector returns, for each author of a topic, the highest seq up to
+// which every envelope is stored (no gaps below it).
+func (s *Store) VersionVector(topic [32]byte) (map[string]uint64, error) {
+	vv := map[string]uint64{}
+	prefix := key(pfxAuthorLog, topic[:])
+	err := s.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()[len(prefix):]
+			author, seq := string(k[:len(k)-8]), binary.BigEndian.Uint64(k[len(k)-8:])
+			if seq == vv[author]+1 {
+				vv[author] = seq
+			}
+		}
+		return nil
+	})
+	return vv, err
+}
+
+// Equivocations counts stored equivocation evidence per topic.
+func (s *Store) Equivocations() (int, error) {
+	n := 0
+	err := s.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pfxEquivocated}})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

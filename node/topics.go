@@ -1,0 +1,260 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/store"
+	"github.com/concordnet/concord/protocol"
+)
+
+// graceEpochs is how many epochs behind the current one an envelope may
+// be: a member that has not yet seen a rotate keeps publishing to the old
+// epoch for a moment.
+const graceEpochs = 1
+
+// topic is a topic this node belongs to, live.
+type topic struct {
+	// mu guards state and keys, and serializes this node's own
+	// publications on the topic so that sequence numbers never repeat.
+	mu     sync.Mutex
+	state  *protocol.TopicState
+	keys   map[uint64]*crypto.EpochKey
+	joined time.Time
+
+	bulletins *pubsub.Topic
+	log       *pubsub.Topic
+	cancel    context.CancelFunc
+}
+
+// snapshot returns the current state and keys; both are only ever
+// replaced, never modified in place, so the caller may read them freely.
+func (t *topic) snapshot() (*protocol.TopicState, map[uint64]*crypto.EpochKey) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.state, t.keys
+}
+
+// loadTopics replays every stored topic log and joins its GossipSub topics.
+func (n *Node) loadTopics() error {
+	recs, err := n.store.Topics()
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		entries, err := n.store.LogEntries(rec.ID)
+		if err != nil {
+			return err
+		}
+		state, err := protocol.Replay(entries)
+		if err != nil {
+			return fmt.Errorf("topic %x: stored log does not replay: %w", rec.ID[:6], err)
+		}
+		keys, err := n.loadKeys(rec.ID)
+		if err != nil {
+			return err
+		}
+		if err := n.attach(&topic{state: state, keys: keys, joined: rec.Joined}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *Node) loadKeys(id [32]byte) (map[uint64]*crypto.EpochKey, error) {
+	texts, err := n.store.EpochKeys(id)
+	if err != nil {
+		return nil, err
+	}
+	keys := map[uint64]*crypto.EpochKey{}
+	for epoch, text := range texts {
+		k, err := crypto.ParseEpochKey(epoch, text)
+		if err != nil {
+			return nil, fmt.Errorf("topic %x epoch %d: stored key: %w", id[:6], epoch, err)
+		}
+		keys[epoch] = k
+	}
+	return keys, nil
+}
+
+// attach registers the topic's validators, joins and subscribes to its two
+// GossipSub topics, and starts dialing its members.
+func (n *Node) attach(t *topic) error {
+	id, cat := t.state.ID, t.state.Category
+	ctx, cancel := context.WithCancel(n.ctx)
+	t.cancel = cancel
+	var err error
+	if t.bulletins, err = n.joinPubSub(ctx, protocol.TopicString(cat, id), n.validateEnvelope); err != nil {
+		return err
+	}
+	if t.log, err = n.joinPubSub(ctx, protocol.LogTopicString(cat, id), n.validateLogEntry); err != nil {
+		return err
+	}
+	n.topicsMu.Lock()
+	n.topics[id] = t
+	n.topicsMu.Unlock()
+	n.dialMembers(t.state)
+	return nil
+}
+
+// joinPubSub joins one GossipSub topic whose messages are all handled by
+// its validator (which stores them); the subscription only keeps us in
+// the mesh.
+func (n *Node) joinPubSub(ctx context.Context, name string, v pubsub.ValidatorEx) (*pubsub.Topic, error) {
+	if err := n.ps.RegisterTopicValidator(name, v); err != nil {
+		return nil, fmt.Errorf("registering validator for %s: %w", name, err)
+	}
+	pt, err := n.ps.Join(name)
+	if err != nil {
+		return nil, fmt.Errorf("joining %s: %w", name, err)
+	}
+	sub, err := pt.Subscribe()
+	if err != nil {
+		return nil, fmt.Errorf("subscribing to %s: %w", name, err)
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer sub.Cancel()
+		for {
+			if _, err := sub.Next(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	return pt, nil
+}
+
+// topicByID returns a topic we belong to, or nil.
+func (n *Node) topicByID(id [32]byte) *topic {
+	n.topicsMu.RLock()
+	defer n.topicsMu.RUnlock()
+	return n.topics[id]
+}
+
+// allTopics returns our topics sorted by category, then name.
+func (n *Node) allTopics() []*topic {
+	n.topicsMu.RLock()
+	out := make([]*topic, 0, len(n.topics))
+	for _, t := range n.topics {
+		out = append(out, t)
+	}
+	n.topicsMu.RUnlock()
+	slices.SortFunc(out, func(a, b *topic) int {
+		sa, _ := a.snapshot()
+		sb, _ := b.snapshot()
+		return strings.Compare(sa.Category+"/"+sa.Name, sb.Category+"/"+sb.Name)
+	})
+	return out
+}
+
+// ErrUnknownTopic reports a topic reference that matches none of ours.
+var ErrUnknownTopic = errors.New("no such topic")
+
+// resolveTopic finds a topic by full ID, unique ID prefix (4+ characters)
+// or exact name.
+func (n *Node) resolveTopic(ref string) (*topic, error) {
+	ref = strings.TrimSpace(ref)
+	var matches []*topic
+	for _, t := range n.allTopics() {
+		s, _ := t.snapshot()
+		id := s.ID.String()
+		if id == ref {
+			return t, nil
+		}
+		if (len(ref) >= 4 && strings.HasPrefix(id, strings.ToLower(ref))) || s.Name == ref {
+			matches = append(matches, t)
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		return nil, fmt.Errorf("%w %q: give a topic ID, a unique ID prefix or a topic name (see `concord topic list`)", ErrUnknownTopic, ref)
+	default:
+		return nil, fmt.Errorf("topic %q is ambiguous: it matches %d topics; give more of the ID", ref, len(matches))
+	}
+}
+
+// dialMembers connects, in the background, to every member node of a
+// topic we are not connected to yet: members' addresses come from their
+// cards in the log.
+func (n *Node) dialMembers(s *protocol.TopicState) {
+	for _, id := range s.CurrentMembers() {
+		if id == n.id.MemberID() {
+			continue
+		}
+		for _, nd := range s.Members[id].Card.Nodes {
+			info, ok := addrInfo(nd)
+			if !ok || info.ID == n.host.ID() || len(n.host.Network().ConnsToPeer(info.ID)) > 0 {
+				continue
+			}
+			n.wg.Add(1)
+			go func() {
+				defer n.wg.Done()
+				ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+				defer cancel()
+				if err := n.host.Connect(ctx, info); err != nil {
+					n.log.Debug("member unreachable", "member", id, "peer", info.ID, "err", err)
+				}
+			}()
+		}
+	}
+}
+
+// addrInfo turns a card's node into a dialable peer.AddrInfo.
+func addrInfo(nd crypto.CardNode) (peer.AddrInfo, bool) {
+	id, err := peer.Decode(nd.Peer)
+	if err != nil {
+		return peer.AddrInfo{}, false
+	}
+	info := peer.AddrInfo{ID: id}
+	for _, a := range nd.Addrs {
+		if m, err := ma.NewMultiaddr(a); err == nil {
+			info.Addrs = append(info.Addrs, m)
+		}
+	}
+	return info, true
+}
+
+// memberLoop redials topic members every 30 s, so that a node that was
+// down or a link that was cut is back in the mesh without an operator.
+func (n *Node) memberLoop() {
+	defer n.wg.Done()
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-tick.C:
+			for _, t := range n.allTopics() {
+				s, _ := t.snapshot()
+				n.dialMembers(s)
+			}
+		}
+	}
+}
+
+// saveTopic persists a topic's new log entries and epoch keys.
+func (n *Node) saveTopic(ctx context.Context, s *protocol.TopicState, from uint64, keys map[uint64]*crypto.EpochKey, joined time.Time) error {
+	entries := map[uint64][]byte{}
+	for i := from; i < s.Len; i++ {
+		entries[i] = s.Entries[i]
+	}
+	texts := map[uint64]string{}
+	for e, k := range keys {
+		texts[e] = k.String()
+	}
+	return n.store.SaveTopic(ctx, store.TopicRecord{ID: s.ID, Joined: joined}, entries, texts)
+}

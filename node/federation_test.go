@@ -291,3 +291,25 @@ func TestTenNodesSeveralTopics(t *testing.T) {
 		}
 	}
 }
+
+// A member that was down while another was added learns of it from the
+// log catch-up when it comes back, and reads the newcomer's bulletins.
+func TestRestartedMemberCatchesUpOnTheLog(t *testing.T) {
+	nodes, id := federation(t, 2, "corruption")
+	owner, b := nodes[0], nodes[1]
+	home := b.home
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c := startNode(t, "Late joiner", "KEN")
+	invite(t, owner, c, id)
+
+	b2, err := Start(home, b.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b2.Close() })
+	waitMesh(t, []*Node{owner, b2, c}, id)
+	rec := publish(t, c, id, draft("from the late joiner"))
+	eventually(t, 20*time.Second, "restarted member cannot read the newcomer's bulletin", func() bool { return readable(b2, rec.ID) })
+}

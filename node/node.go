@@ -43,6 +43,11 @@ type Node struct {
 	topicsMu sync.RWMutex
 	topics   map[[32]byte]*topic
 
+	spawnMu   sync.Mutex
+	stopping  bool
+	closeOnce sync.Once
+	closeErr  error
+
 	changedMu sync.Mutex
 	changed   chan struct{} // closed and replaced whenever a bulletin is stored
 }
@@ -75,6 +80,8 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 		return nil, err
 	}
 	n.host.SetStreamHandler(protocol.ID(cprotocol.JoinProtocol), n.handleJoinStream)
+	n.host.SetStreamHandler(protocol.ID(cprotocol.SyncProtocol), n.handleSyncStream)
+	n.host.Network().Notify(connNotifee{n})
 	if err = n.loadTopics(); err != nil {
 		return nil, err
 	}
@@ -82,8 +89,7 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 		return nil, err
 	}
 	n.dialBootstrap()
-	n.wg.Add(1)
-	go n.memberLoop()
+	n.spawn(n.memberLoop)
 	log.Info("daemon started", "home", string(h), "member", id.MemberID(), "peer", id.PeerID().String(), "addrs", n.Addrs())
 	return n, nil
 }
@@ -91,6 +97,11 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 // Close stops the daemon: API first so no new work arrives, then the
 // network, then the store, so every acknowledged write is flushed.
 func (n *Node) Close() error {
+	n.closeOnce.Do(func() { n.closeErr = n.close() })
+	return n.closeErr
+}
+
+func (n *Node) close() error {
 	var errs []error
 	if n.api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -98,6 +109,9 @@ func (n *Node) Close() error {
 		cancel()
 		os.Remove(n.home.Socket())
 	}
+	n.spawnMu.Lock()
+	n.stopping = true
+	n.spawnMu.Unlock()
 	n.cancel()
 	if n.host != nil {
 		errs = append(errs, n.host.Close())
@@ -153,14 +167,12 @@ func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
 }
 
 func (n *Node) dialBootstrap() {
-	for _, b := range n.cfg.Network.Bootstrap {
-		n.wg.Add(1)
-		go func(addr string) {
-			defer n.wg.Done()
+	for _, addr := range n.cfg.Network.Bootstrap {
+		n.spawn(func() {
 			if _, err := n.Connect(n.ctx, addr); err != nil {
 				n.log.Warn("bootstrap peer unreachable", "addr", addr, "err", err)
 			}
-		}(b)
+		})
 	}
 }
 
@@ -177,13 +189,11 @@ func (n *Node) serveAPI() error {
 		return err
 	}
 	n.api = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
+	n.spawn(func() {
 		if err := n.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("API server stopped", "err", err)
 		}
-	}()
+	})
 	return nil
 }
 
@@ -200,4 +210,22 @@ func (n *Node) changes() <-chan struct{} {
 	n.changedMu.Lock()
 	defer n.changedMu.Unlock()
 	return n.changed
+}
+
+// MemberID returns this node's member ID.
+func (n *Node) MemberID() string { return n.id.MemberID() }
+
+// spawn runs fn in a goroutine that Close waits for; once Close has begun
+// it runs nothing.
+func (n *Node) spawn(fn func()) {
+	n.spawnMu.Lock()
+	defer n.spawnMu.Unlock()
+	if n.stopping {
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		fn()
+	}()
 }

@@ -300,6 +300,7 @@ func (n *Node) validateLogEntry(ctx context.Context, from peer.ID, msg *pubsub.M
 	if e.Index > state.Len {
 		// A gap: we missed entries; sync fills it. Not the sender's fault.
 		n.log.Debug("log entry ahead of our log", "topic", state.ID.String(), "index", e.Index, "len", state.Len)
+		n.syncLogsWith(msg.ReceivedFrom)
 		return pubsub.ValidationIgnore
 	}
 	err = n.applyEntry(ctx, t, msg.Data)

@@ -122,16 +122,14 @@ func (n *Node) joinPubSub(ctx context.Context, name string, v pubsub.ValidatorEx
 	if err != nil {
 		return nil, fmt.Errorf("subscribing to %s: %w", name, err)
 	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
+	n.spawn(func() {
 		defer sub.Cancel()
 		for {
 			if _, err := sub.Next(ctx); err != nil {
 				return
 			}
 		}
-	}()
+	})
 	return pt, nil
 }
 
@@ -199,15 +197,13 @@ func (n *Node) dialMembers(s *protocol.TopicState) {
 			if !ok || info.ID == n.host.ID() || len(n.host.Network().ConnsToPeer(info.ID)) > 0 {
 				continue
 			}
-			n.wg.Add(1)
-			go func() {
-				defer n.wg.Done()
+			n.spawn(func() {
 				ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
 				defer cancel()
 				if err := n.host.Connect(ctx, info); err != nil {
 					n.log.Debug("member unreachable", "member", id, "peer", info.ID, "err", err)
 				}
-			}()
+			})
 		}
 	}
 }
@@ -230,7 +226,6 @@ func addrInfo(nd crypto.CardNode) (peer.AddrInfo, bool) {
 // memberLoop redials topic members every 30 s, so that a node that was
 // down or a link that was cut is back in the mesh without an operator.
 func (n *Node) memberLoop() {
-	defer n.wg.Done()
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
 	for {

@@ -1,0 +1,174 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	libp2pprotocol "github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/concordnet/concord/internal/canon"
+	"github.com/concordnet/concord/protocol"
+)
+
+// Log catch-up over /concord/sync/1: a node that missed topic log entries
+// (it was offline, or joined while others were being added) asks a
+// member's node for the entries from an index on. The log is what carries
+// membership and epoch keys, so it is fetched before anything else.
+const (
+	syncKindLog      = "log"
+	maxSyncRequest   = 4 << 10
+	maxSyncResponse  = 32 << 20
+	maxEntriesPerAsk = 1024
+	syncTimeout      = 30 * time.Second
+)
+
+// SyncRequest asks a peer for part of a topic. Kind "log" asks for the
+// topic log's entries from index From on.
+type SyncRequest struct {
+	Kind  string `cbor:"kind"`
+	Topic []byte `cbor:"topic"`
+	From  uint64 `cbor:"from"`
+}
+
+// SyncResponse answers a SyncRequest. More says the peer holds entries
+// beyond the ones sent, to ask for next.
+type SyncResponse struct {
+	Entries [][]byte `cbor:"entries,omitempty"`
+	More    bool     `cbor:"more,omitempty"`
+	Error   string   `cbor:"error,omitempty"`
+}
+
+func (n *Node) handleSyncStream(s network.Stream) {
+	defer s.Close()
+	s.SetDeadline(time.Now().Add(syncTimeout))
+	resp := n.serveSync(s)
+	if data, err := canon.Marshal(resp); err == nil {
+		s.Write(data)
+	}
+}
+
+func (n *Node) serveSync(s network.Stream) SyncResponse {
+	data, err := io.ReadAll(io.LimitReader(s, maxSyncRequest+1))
+	if err != nil || len(data) > maxSyncRequest {
+		return SyncResponse{Error: "sync request unreadable or too large"}
+	}
+	var req SyncRequest
+	if err := canon.Unmarshal(data, &req); err != nil || req.Kind != syncKindLog || len(req.Topic) != 32 {
+		return SyncResponse{Error: "sync request is malformed or of an unknown kind"}
+	}
+	t := n.topicByID([32]byte(req.Topic))
+	if t == nil {
+		return SyncResponse{Error: "unknown topic"}
+	}
+	state, _ := t.snapshot()
+	// Only current members are served: a removed member or a stranger
+	// learns nothing, not even the membership.
+	if _, ok := state.PeerMember(s.Conn().RemotePeer()); !ok {
+		n.metrics.rejected.WithLabelValues("sync", "not-member").Inc()
+		return SyncResponse{Error: "not a member of this topic"}
+	}
+	var resp SyncResponse
+	size := 0
+	for i := req.From; i < state.Len; i++ {
+		raw := state.Entries[i]
+		if len(resp.Entries) == maxEntriesPerAsk || size+len(raw) > maxSyncResponse-1<<20 {
+			resp.More = true
+			break
+		}
+		resp.Entries = append(resp.Entries, raw)
+		size += len(raw)
+	}
+	return resp
+}
+
+// fetchLog asks p for the entries of t after ours and applies them.
+func (n *Node) fetchLog(t *topic, p peer.ID) error {
+	for {
+		state, _ := t.snapshot()
+		resp, err := n.askSync(p, SyncRequest{Kind: syncKindLog, Topic: state.ID[:], From: state.Len})
+		if err != nil {
+			return err
+		}
+		if resp.Error != "" {
+			return fmt.Errorf("peer %s refused log sync: %s", p, resp.Error)
+		}
+		for _, raw := range resp.Entries {
+			err := n.applyEntry(n.ctx, t, raw)
+			if err != nil && !errors.Is(err, protocol.ErrDuplicateEntry) {
+				return fmt.Errorf("log entry from %s: %w", p, err)
+			}
+			if err == nil {
+				n.metrics.accepted.WithLabelValues("log-entry").Inc()
+			}
+		}
+		if !resp.More || len(resp.Entries) == 0 {
+			return nil
+		}
+	}
+}
+
+func (n *Node) askSync(p peer.ID, req SyncRequest) (*SyncResponse, error) {
+	ctx, cancel := context.WithTimeout(n.ctx, syncTimeout)
+	defer cancel()
+	data, err := canon.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	s, err := n.host.NewStream(ctx, p, libp2pprotocol.ID(protocol.SyncProtocol))
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	s.SetDeadline(time.Now().Add(syncTimeout))
+	if _, err := s.Write(data); err != nil {
+		return nil, err
+	}
+	if err := s.CloseWrite(); err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(s, maxSyncResponse+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxSyncResponse {
+		return nil, fmt.Errorf("sync answer from %s is larger than %d bytes", p, maxSyncResponse)
+	}
+	var resp SyncResponse
+	if err := canon.Unmarshal(body, &resp); err != nil {
+		return nil, fmt.Errorf("sync answer from %s is malformed: %w", p, err)
+	}
+	return &resp, nil
+}
+
+// syncLogsWith catches up, in the background, every topic log we share
+// with peer p (called when p connects and when a gap is seen).
+func (n *Node) syncLogsWith(p peer.ID) {
+	for _, t := range n.allTopics() {
+		state, _ := t.snapshot()
+		if _, ok := state.PeerMember(p); !ok {
+			continue
+		}
+		n.spawn(func() {
+			if err := n.fetchLog(t, p); err != nil {
+				n.log.Debug("log sync", "topic", state.ID.String(), "peer", p, "err", err)
+			}
+		})
+	}
+}
+
+// connNotifee starts a log sync with every member node that connects.
+type connNotifee struct{ n *Node }
+
+func (c connNotifee) Connected(_ network.Network, conn network.Conn) {
+	p := conn.RemotePeer()
+	c.n.spawn(func() { c.n.syncLogsWith(p) })
+}
+func (connNotifee) Disconnected(network.Network, network.Conn) {}
+func (connNotifee) Listen(network.Network, ma.Multiaddr)       {}
+func (connNotifee) ListenClose(network.Network, ma.Multiaddr)  {}

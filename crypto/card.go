@@ -145,6 +145,9 @@ func (b *CardBody) check() error {
 	if b.Created.IsZero() {
 		return bad("created", "is missing")
 	}
+	if b.Created.Location() != time.UTC {
+		return bad("created", "must be in UTC (written with Z)")
+	}
 	return nil
 }
 

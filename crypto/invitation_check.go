@@ -160,6 +160,9 @@ func (b *InvitationBody) checkGrant() error {
 	if b.Created.IsZero() {
 		return badInvitation("created", "is missing")
 	}
+	if b.Created.Location() != time.UTC || b.Expires.Location() != time.UTC {
+		return fmt.Errorf("invitation times must be in UTC (written with Z)")
+	}
 	if !b.Expires.After(b.Created) {
 		return badInvitation("expires", "%s is not after the creation time %s (give a positive validity of at least a second)",
 			b.Expires.UTC().Format(time.RFC3339), b.Created.UTC().Format(time.RFC3339))

@@ -38,6 +38,7 @@ type NetworkConfig struct {
 	Listen    []string `toml:"listen"`
 	Announce  []string `toml:"announce"`
 	Bootstrap []string `toml:"bootstrap"`
+	Allow     []string `toml:"allow"`
 }
 
 // LogConfig sets the daemon's structured logs.
@@ -50,7 +51,7 @@ type LogConfig struct {
 func DefaultConfig(name, country string) Config {
 	return Config{
 		Member:  MemberConfig{Name: name, Country: country},
-		Network: NetworkConfig{Listen: DefaultListen, Announce: []string{}, Bootstrap: []string{}},
+		Network: NetworkConfig{Listen: DefaultListen, Announce: []string{}, Bootstrap: []string{}, Allow: []string{}},
 		Log:     LogConfig{Level: "info", Format: "text"},
 	}
 }
@@ -102,6 +103,11 @@ func (c Config) Validate() error {
 			return fmt.Errorf("network.bootstrap: %q is not a multiaddr ending in /p2p/<peer-id>: %v", b, err)
 		}
 	}
+	for _, a := range c.Network.Allow {
+		if _, err := peer.Decode(a); err != nil {
+			return fmt.Errorf("network.allow: %q is not a libp2p peer ID: %v", a, err)
+		}
+	}
 	if _, err := ParseLogLevel(c.Log.Level); err != nil {
 		return fmt.Errorf("log.level: %w", err)
 	}
@@ -143,6 +149,10 @@ announce = {{list .Network.Announce}}
 # Peers to dial at start, as /ip4/…/tcp/…/p2p/<peer-id>. They are always
 # admitted by the connection gater.
 bootstrap = {{list .Network.Bootstrap}}
+# Peer IDs admitted even when they share no topic with this node. Inbound
+# connections from anyone else who is not a topic member's node or a
+# pending invitee are refused.
+allow = {{list .Network.Allow}}
 
 [log]
 # debug, info, warn or error.

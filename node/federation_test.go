@@ -95,14 +95,21 @@ func federation(t testing.TB, n int, category string) ([]*Node, protocol.TopicID
 func waitMesh(t testing.TB, nodes []*Node, id protocol.TopicID) {
 	t.Helper()
 	for _, nd := range nodes {
-		eventually(t, 30*time.Second, fmt.Sprintf("%s does not see all %d members on the topic", nd.cfg.Member.Name, len(nodes)), func() bool {
-			tp := nd.topicByID(id)
-			if tp == nil {
-				return false
+		var members, peers int
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			if tp := nd.topicByID(id); tp != nil {
+				s, _ := tp.snapshot()
+				members, peers = len(s.Members), len(nd.ps.ListPeers(protocol.TopicString(s.Category, s.ID)))
+				if members == len(nodes) && peers == len(nodes)-1 {
+					break
+				}
 			}
-			s, _ := tp.snapshot()
-			return len(s.Members) == len(nodes) && len(nd.ps.ListPeers(protocol.TopicString(s.Category, s.ID))) == len(nodes)-1
-		})
+			if time.Now().After(deadline) {
+				t.Fatalf("%s does not see all %d members on the topic: %d members, %d GossipSub peers", nd.cfg.Member.Name, len(nodes), members, peers)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
 
@@ -202,31 +209,62 @@ func TestJoinRefusals(t *testing.T) {
 	}
 }
 
-// A stranger that subscribes to the topic string and publishes there is
-// rejected by every member: nothing is stored, the rejection is counted.
-func TestStrangerEnvelopesAreRejected(t *testing.T) {
-	nodes, id := federation(t, 2, "money-laundering")
+// A peer that shares no topic with a member node is refused at the
+// handshake, and counted.
+func TestStrangerIsRefusedAtTheHandshake(t *testing.T) {
+	nodes, _ := federation(t, 2, "document-fraud")
 	stranger := startNode(t, "Stranger", "ATA")
+	target := peer.AddrInfo{ID: nodes[0].host.ID(), Addrs: nodes[0].host.Addrs()}
+	// With the muxer negotiated inside the handshake, the dialer may think
+	// it connected for an instant before the member closes the connection.
+	stranger.host.Connect(context.Background(), target)
+	eventually(t, 10*time.Second, "refusal not counted", func() bool {
+		return testutil.ToFloat64(nodes[0].metrics.refused) >= 1
+	})
+	eventually(t, 10*time.Second, "the stranger still holds a connection", func() bool {
+		return len(stranger.host.Network().ConnsToPeer(nodes[0].host.ID())) == 0
+	})
+	if len(nodes[0].host.Network().ConnsToPeer(stranger.host.ID())) > 0 {
+		t.Fatal("the member node holds a connection to the stranger")
+	}
+	s, err := stranger.host.NewStream(context.Background(), nodes[0].host.ID(), "/concord/sync/1")
+	if err == nil {
+		s.Close()
+		t.Fatal("the stranger opened a stream to a member node")
+	}
+}
+
+// A peer that may connect (it shares another topic) but is not a member of
+// this one: what it publishes on this topic's string is rejected by
+// members, counted, and never stored.
+func TestNonMemberEnvelopesAreRejected(t *testing.T) {
+	nodes, id := federation(t, 2, "money-laundering")
+	outsider := startNode(t, "Outsider", "ATA")
+	other, err := nodes[0].CreateTopic(context.Background(), "corruption", "Other topic", protocol.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invite(t, nodes[0], outsider, other.ID)
 	s, _ := nodes[0].topicByID(id).snapshot()
-	pt, err := stranger.ps.Join(protocol.TopicString(s.Category, s.ID))
+	name := protocol.TopicString(s.Category, s.ID)
+	outsider.topicsMu.Lock()
+	outsider.pubsubNames[name] = true // let its own filter through: it is the attacker
+	outsider.topicsMu.Unlock()
+	pt, err := outsider.ps.Join(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pt.Subscribe(); err != nil {
 		t.Fatal(err)
 	}
-	addrs := nodes[0].host.Addrs()
-	if err := stranger.host.Connect(context.Background(), peer.AddrInfo{ID: nodes[0].host.ID(), Addrs: addrs}); err != nil {
-		t.Fatal(err)
-	}
-	raw, eid, err := protocol.SealEnvelope(stranger.id, protocol.EnvelopeBody{
-		Kind: protocol.KindBulletin, Topic: s.ID[:], Epoch: s.Epoch, Author: stranger.id.MemberID(),
-		Node: stranger.host.ID().String(), Seq: 1, TS: time.Now(), Ciphertext: []byte("not really age"),
+	raw, eid, err := protocol.SealEnvelope(outsider.id, protocol.EnvelopeBody{
+		Kind: protocol.KindBulletin, Topic: s.ID[:], Epoch: s.Epoch, Author: outsider.id.MemberID(),
+		Node: outsider.host.ID().String(), Seq: 1, TS: time.Now(), Ciphertext: []byte("not really age"),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "member never sees the stranger on the topic", func() bool {
+	eventually(t, 20*time.Second, "member never sees the outsider on the topic", func() bool {
 		return len(pt.ListPeers()) > 0
 	})
 	if err := pt.Publish(context.Background(), raw); err != nil {
@@ -237,7 +275,7 @@ func TestStrangerEnvelopesAreRejected(t *testing.T) {
 	})
 	for _, n := range nodes {
 		if _, err := n.store.Envelope(eid); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("%s stored the stranger's envelope: %v", n.cfg.Member.Name, err)
+			t.Fatalf("%s stored the outsider's envelope: %v", n.cfg.Member.Name, err)
 		}
 	}
 }

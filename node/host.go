@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -66,7 +67,43 @@ func newPubSub(ctx context.Context, h host.Host, log *slog.Logger, extra ...pubs
 		pubsub.WithMaxMessageSize(MaxMessageSize),
 		pubsub.WithPeerExchange(false),
 		pubsub.WithFloodPublish(true),
+		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
 		pubsub.WithLogger(log.With("component", "pubsub")),
 	}, extra...)
 	return pubsub.NewGossipSub(ctx, h, opts...)
+}
+
+// Peer scoring only punishes invalid messages: one invalid message costs
+// 100 (the counter is squared), below the graylist threshold, so the
+// peer's messages are ignored for about 2 s and it stays below the gossip
+// threshold for about 20 s; repeated invalid messages add up quadratically. Time in mesh and delivery counters are
+// left out: topics are small and quiet, and a quiet member is not a bad
+// one. IP colocation is off: several agencies' nodes may share a NAT.
+func peerScoreParams() *pubsub.PeerScoreParams {
+	return &pubsub.PeerScoreParams{
+		SkipAtomicValidation: true,
+		Topics:               map[string]*pubsub.TopicScoreParams{},
+		DecayInterval:        time.Second,
+		DecayToZero:          0.01,
+		RetainScore:          10 * time.Minute,
+	}
+}
+
+func topicScoreParams() *pubsub.TopicScoreParams {
+	return &pubsub.TopicScoreParams{
+		SkipAtomicValidation:           true,
+		TopicWeight:                    1,
+		TimeInMeshQuantum:              time.Second, // unused (weight 0), but pubsub divides by it
+		InvalidMessageDeliveriesWeight: -100,
+		InvalidMessageDeliveriesDecay:  0.9,
+	}
+}
+
+func peerScoreThresholds() *pubsub.PeerScoreThresholds {
+	return &pubsub.PeerScoreThresholds{
+		SkipAtomicValidation: true,
+		GossipThreshold:      -10,
+		PublishThreshold:     -50,
+		GraylistThreshold:    -80,
+	}
 }

@@ -94,7 +94,9 @@ func (n *Node) Join(ctx context.Context, token string) (*cprotocol.TopicState, e
 		return nil, err
 	}
 	if t := n.topicByID(inv.TopicID()); t != nil {
-		return nil, fmt.Errorf("this node is already a member of topic %q", inv.TopicName)
+		if s, _ := t.snapshot(); s.Members[n.id.MemberID()] != nil {
+			return nil, fmt.Errorf("this node is already a member of topic %q", inv.TopicName)
+		}
 	}
 	card, err := n.Card()
 	if err != nil {

@@ -30,18 +30,23 @@ const (
 
 // SyncRequest asks a peer for part of a topic. Kind "log" asks for the
 // topic log's entries from index From on.
+// Head is the hash of the asker's entry at From-1 (absent when From is 0),
+// so that the peer can tell a log that forked below From.
 type SyncRequest struct {
 	Kind  string `cbor:"kind"`
 	Topic []byte `cbor:"topic"`
 	From  uint64 `cbor:"from"`
+	Head  []byte `cbor:"head,omitempty"`
 }
 
 // SyncResponse answers a SyncRequest. More says the peer holds entries
-// beyond the ones sent, to ask for next.
+// beyond the ones sent, to ask for next; Diverged says its entry at
+// From-1 is not the asker's Head: the logs forked.
 type SyncResponse struct {
-	Entries [][]byte `cbor:"entries,omitempty"`
-	More    bool     `cbor:"more,omitempty"`
-	Error   string   `cbor:"error,omitempty"`
+	Entries  [][]byte `cbor:"entries,omitempty"`
+	More     bool     `cbor:"more,omitempty"`
+	Diverged bool     `cbor:"diverged,omitempty"`
+	Error    string   `cbor:"error,omitempty"`
 }
 
 func (n *Node) handleSyncStream(s network.Stream) {
@@ -73,6 +78,11 @@ func (n *Node) serveSync(s network.Stream) SyncResponse {
 		n.metrics.rejected.WithLabelValues("sync", "not-member").Inc()
 		return SyncResponse{Error: "not a member of this topic"}
 	}
+	if req.From > 0 {
+		if h, ok := state.EntryHash(req.From - 1); ok && string(h[:]) != string(req.Head) {
+			return SyncResponse{Diverged: true}
+		}
+	}
 	var resp SyncResponse
 	size := 0
 	for i := req.From; i < state.Len; i++ {
@@ -91,17 +101,26 @@ func (n *Node) serveSync(s network.Stream) SyncResponse {
 func (n *Node) fetchLog(t *topic, p peer.ID) error {
 	for {
 		state, _ := t.snapshot()
-		resp, err := n.askSync(p, SyncRequest{Kind: syncKindLog, Topic: state.ID[:], From: state.Len})
+		resp, err := n.askSync(p, SyncRequest{Kind: syncKindLog, Topic: state.ID[:], From: state.Len, Head: state.Head[:]})
 		if err != nil {
 			return err
 		}
 		if resp.Error != "" {
 			return fmt.Errorf("peer %s refused log sync: %s", p, resp.Error)
 		}
+		if resp.Diverged {
+			return n.resolveFork(t, p)
+		}
 		for _, raw := range resp.Entries {
 			err := n.applyEntry(n.ctx, t, raw)
-			if err != nil && !errors.Is(err, protocol.ErrDuplicateEntry) {
-				return fmt.Errorf("log entry from %s: %w", p, err)
+			var local localError
+			switch {
+			case errors.As(err, &local):
+				return err
+			case err != nil && !errors.Is(err, protocol.ErrDuplicateEntry):
+				// Their log does not continue ours: a fork below our head.
+				n.log.Info("log does not continue ours; resolving the fork", "peer", p, "err", err)
+				return n.resolveFork(t, p)
 			}
 			if err == nil {
 				n.metrics.accepted.WithLabelValues("log-entry").Inc()

@@ -164,9 +164,12 @@ func (n *Node) completeJoin(ctx context.Context, inv *crypto.Invitation, entries
 	if _, ok := state.Members[me]; !ok {
 		return nil, errors.New("the inviter's topic log does not add this member")
 	}
-	key, err := crypto.UnwrapEpochKey(state.Epoch, state.WrappedKeyFor(me, state.Epoch), n.id.Age)
-	if err != nil {
-		return nil, fmt.Errorf("unwrapping the key of epoch %d: %w", state.Epoch, err)
+	key, err := n.unwrapEpoch(state, state.Epoch)
+	if err != nil || key == nil {
+		return nil, fmt.Errorf("the inviter's log gives this member no usable key for epoch %d: %v", state.Epoch, err)
+	}
+	if t := n.topicByID(state.ID); t != nil {
+		return state, n.rejoin(ctx, t, state, key)
 	}
 	keys := map[uint64]*crypto.EpochKey{state.Epoch: key}
 	now := time.Now()
@@ -175,6 +178,22 @@ func (n *Node) completeJoin(ctx context.Context, inv *crypto.Invitation, entries
 	}
 	n.log.Info("joined topic", "topic", state.ID.String(), "category", state.Category, "name", state.Name, "epoch", state.Epoch)
 	return state, n.attach(&topic{state: state, keys: keys, joined: now})
+}
+
+// rejoin installs the log of a topic this node was removed from and has
+// been invited back to; it keeps the keys of the epochs it could read.
+func (n *Node) rejoin(ctx context.Context, t *topic, state *protocol.TopicState, key *crypto.EpochKey) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	keys := cloneKeys(t.keys)
+	keys[key.Epoch] = key
+	if err := n.saveTopic(ctx, state, 0, keys, t.joined); err != nil {
+		return err
+	}
+	t.state, t.keys = state, keys
+	n.log.Info("rejoined topic", "topic", state.ID.String(), "name", state.Name, "epoch", state.Epoch)
+	n.dialMembers(state)
+	return nil
 }
 
 // applyEntry applies a log entry received from the network to its topic:
@@ -188,19 +207,20 @@ func (n *Node) applyEntry(ctx context.Context, t *topic, raw []byte) error {
 		return err
 	}
 	keys := t.keys
-	me := n.id.MemberID()
 	if next.Epoch != t.state.Epoch {
-		if wrapped := next.WrappedKeyFor(me, next.Epoch); wrapped != nil {
-			k, err := crypto.UnwrapEpochKey(next.Epoch, wrapped, n.id.Age)
-			if err != nil {
-				return fmt.Errorf("unwrapping the key of epoch %d: %w", next.Epoch, err)
-			}
+		// A key that does not unwrap is the writing admin's fault, not the
+		// entry's: membership still changes, and we lack that epoch's key.
+		k, err := n.unwrapEpoch(next, next.Epoch)
+		if err != nil {
+			n.log.Error("no key for the new epoch", "topic", next.ID.String(), "epoch", next.Epoch, "err", err)
+		}
+		if k != nil {
 			keys = cloneKeys(keys)
 			keys[next.Epoch] = k
 		}
 	}
 	if err := n.saveTopic(ctx, next, next.Len-1, keys, t.joined); err != nil {
-		return err
+		return localError{err}
 	}
 	t.state, t.keys = next, keys
 	n.dialMembers(next)
@@ -214,3 +234,8 @@ func cloneKeys(m map[uint64]*crypto.EpochKey) map[uint64]*crypto.EpochKey {
 	}
 	return out
 }
+
+// localError marks a failure of this node (its disk), not of the input.
+type localError struct{ error }
+
+func (e localError) Unwrap() error { return e.error }

@@ -10,6 +10,7 @@ type metrics struct {
 	accepted  *prometheus.CounterVec
 	rejected  *prometheus.CounterVec
 	published prometheus.Counter
+	refused   prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -28,6 +29,10 @@ func newMetrics() *metrics {
 			Help: "Envelopes published by this node.",
 		}),
 	}
-	m.registry.MustRegister(m.accepted, m.rejected, m.published)
+	m.refused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "concord_connections_refused_total",
+		Help: "Inbound connections refused by the gater: not a member, configured peer or invitee.",
+	})
+	m.registry.MustRegister(m.accepted, m.rejected, m.published, m.refused)
 	return m
 }

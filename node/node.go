@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -39,14 +40,19 @@ type Node struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	metrics  *metrics
-	topicsMu sync.RWMutex
-	topics   map[[32]byte]*topic
+	metrics     *metrics
+	topicsMu    sync.RWMutex
+	topics      map[[32]byte]*topic
+	pubsubNames map[string]bool // GossipSub topics of our topics
+	allowed     map[peer.ID]bool
 
 	spawnMu   sync.Mutex
 	stopping  bool
 	closeOnce sync.Once
 	closeErr  error
+
+	// isolated cuts the node off the network (tests of partitions).
+	isolated atomic.Bool
 
 	changedMu sync.Mutex
 	changed   chan struct{} // closed and replaced whenever a bulletin is stored
@@ -60,7 +66,8 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 		return nil, err
 	}
 	n := &Node{home: h, cfg: cfg, id: id, log: log, started: time.Now(),
-		metrics: newMetrics(), topics: map[[32]byte]*topic{}, changed: make(chan struct{})}
+		metrics: newMetrics(), topics: map[[32]byte]*topic{}, pubsubNames: map[string]bool{},
+		allowed: allowedPeers(cfg), changed: make(chan struct{})}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -73,10 +80,10 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	if n.store, err = store.Open(h.DB(), id.StoreKey, log); err != nil {
 		return nil, err
 	}
-	if n.host, err = newHost(id, cfg.Network.Listen, nil); err != nil {
+	if n.host, err = newHost(id, cfg.Network.Listen, gater{n}); err != nil {
 		return nil, err
 	}
-	if n.ps, err = newPubSub(n.ctx, n.host, log); err != nil {
+	if n.ps, err = newPubSub(n.ctx, n.host, log, pubsub.WithSubscriptionFilter(subscriptionFilter{n})); err != nil {
 		return nil, err
 	}
 	n.host.SetStreamHandler(protocol.ID(cprotocol.JoinProtocol), n.handleJoinStream)

@@ -54,6 +54,15 @@ func (n *Node) validateEnvelope(ctx context.Context, from peer.ID, msg *pubsub.M
 	}
 	res, reason, err := n.ingest(ctx, t, env)
 	switch {
+	case reason == protocol.ReasonUnknownEpoch || (reason == protocol.ReasonNotMember && state.Card(env.Author) == nil):
+		// Our log may be behind (a rotate or an add not yet received): not
+		// the sender's fault. Catch up on the log; sync brings the envelope.
+		n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
+		n.syncLogsWith(msg.ReceivedFrom)
+		return pubsub.ValidationIgnore
+	case reason == reasonUnsupported:
+		n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
+		return pubsub.ValidationIgnore // a newer node's kind: not an attack
 	case reason == reasonStore:
 		n.log.Error("storing a received envelope", "err", err)
 		return pubsub.ValidationIgnore // our disk's fault, not the sender's
@@ -81,6 +90,12 @@ func (n *Node) ingest(ctx context.Context, t *topic, env *protocol.Envelope) (st
 	state, keys := t.snapshot()
 	if err := state.CheckEnvelope(env, graceEpochs); err != nil {
 		return 0, protocol.RejectionReason(err), err
+	}
+	// The grace window is for members who have not yet seen a rotate; a
+	// member who was removed or left may publish nothing more, whatever
+	// old epoch it claims.
+	if _, ok := state.Members[env.Author]; !ok {
+		return 0, protocol.ReasonNotMember, fmt.Errorf("envelope %s: author %s is no longer a member of topic %s", env.ID.Short(), env.Author, state.ID.Short())
 	}
 	if env.Kind != protocol.KindBulletin {
 		return 0, reasonUnsupported, fmt.Errorf("envelope %s: kind %q is not handled by this version", env.ID.Short(), env.Kind)
@@ -304,11 +319,23 @@ func (n *Node) validateLogEntry(ctx context.Context, from peer.ID, msg *pubsub.M
 		return pubsub.ValidationIgnore
 	}
 	err = n.applyEntry(ctx, t, msg.Data)
+	var local localError
 	switch {
 	case errors.Is(err, protocol.ErrDuplicateEntry):
 		return pubsub.ValidationIgnore
 	case errors.Is(err, protocol.ErrLogFork):
-		n.log.Warn("log fork: a different entry at an index we hold", "topic", state.ID.String(), "index", e.Index, "err", err)
+		// Two admins wrote at the same index: settle it with the sender's
+		// whole log, and forward the entry so that every node sees both.
+		n.log.Warn("topic log fork", "topic", state.ID.String(), "index", e.Index, "peer", msg.ReceivedFrom)
+		p := msg.ReceivedFrom
+		n.spawn(func() {
+			if err := n.resolveFork(t, p); err != nil {
+				n.log.Error("log fork unresolved", "topic", state.ID.String(), "err", err)
+			}
+		})
+		return pubsub.ValidationAccept
+	case errors.As(err, &local):
+		n.log.Error("storing a log entry", "err", err)
 		return pubsub.ValidationIgnore
 	case err != nil:
 		return n.rejectEntry(from, "invalid-entry", err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/protocol"
 )
 
 // routes maps the local API. Every answer is JSON; errors are api.Error.
@@ -53,18 +54,29 @@ func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
+	evidence, err := n.store.Equivocations()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	equivocations := []api.Equivocation{}
+	for _, e := range evidence {
+		equivocations = append(equivocations, api.Equivocation{Topic: protocol.TopicID(e.Topic).String(),
+			Author: e.Author, Seq: e.Seq, Envelope: protocol.EnvelopeID(e.Envelope).String()})
+	}
 	writeJSON(w, http.StatusOK, api.Status{
-		MemberID:  n.id.MemberID(),
-		PeerID:    n.host.ID().String(),
-		Name:      n.cfg.Member.Name,
-		Country:   n.cfg.Member.Country,
-		Addrs:     n.Addrs(),
-		Version:   Version(),
-		Started:   n.started.UTC(),
-		Uptime:    time.Since(n.started).Round(time.Second).String(),
-		Peers:     len(n.host.Network().Peers()),
-		Topics:    len(n.allTopics()),
-		Bulletins: count,
+		MemberID:      n.id.MemberID(),
+		PeerID:        n.host.ID().String(),
+		Name:          n.cfg.Member.Name,
+		Country:       n.cfg.Member.Country,
+		Addrs:         n.Addrs(),
+		Version:       Version(),
+		Started:       n.started.UTC(),
+		Uptime:        time.Since(n.started).Round(time.Second).String(),
+		Peers:         len(n.host.Network().Peers()),
+		Topics:        len(n.allTopics()),
+		Bulletins:     count,
+		Equivocations: equivocations,
 	})
 }
 

@@ -93,11 +93,17 @@ func (n *Node) attach(t *topic) error {
 	id, cat := t.state.ID, t.state.Category
 	ctx, cancel := context.WithCancel(n.ctx)
 	t.cancel = cancel
+	names := []string{protocol.TopicString(cat, id), protocol.LogTopicString(cat, id)}
+	n.topicsMu.Lock()
+	for _, name := range names {
+		n.pubsubNames[name] = true // the subscription filter must let us join
+	}
+	n.topicsMu.Unlock()
 	var err error
-	if t.bulletins, err = n.joinPubSub(ctx, protocol.TopicString(cat, id), n.validateEnvelope); err != nil {
+	if t.bulletins, err = n.joinPubSub(ctx, names[0], n.validateEnvelope); err != nil {
 		return err
 	}
-	if t.log, err = n.joinPubSub(ctx, protocol.LogTopicString(cat, id), n.validateLogEntry); err != nil {
+	if t.log, err = n.joinPubSub(ctx, names[1], n.validateLogEntry); err != nil {
 		return err
 	}
 	n.topicsMu.Lock()
@@ -117,6 +123,9 @@ func (n *Node) joinPubSub(ctx context.Context, name string, v pubsub.ValidatorEx
 	pt, err := n.ps.Join(name)
 	if err != nil {
 		return nil, fmt.Errorf("joining %s: %w", name, err)
+	}
+	if err := pt.SetScoreParams(topicScoreParams()); err != nil {
+		return nil, fmt.Errorf("scoring %s: %w", name, err)
 	}
 	sub, err := pt.Subscribe()
 	if err != nil {

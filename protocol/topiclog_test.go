@@ -3,7 +3,9 @@ package protocol
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -126,6 +128,21 @@ func (tt *testTopic) remove(by testMember, member string) []byte {
 	return tt.entry(by, EntryRemove, func(e *LogEntry) {
 		e.Remove = &Remove{Member: member, Reason: "left the operation", Rotate: r}
 	})
+}
+
+// leave makes m leave the topic, rotating to the remaining members.
+func (tt *testTopic) leave(m testMember, reason string) []byte {
+	r := tt.nextRotate(m.ID())
+	return tt.entry(m, EntryLeave, func(e *LogEntry) { e.Leave = &Leave{Reason: reason, Rotate: r} })
+}
+
+// fork returns an independent copy of the topic, to write a concurrent
+// branch of its log.
+func (tt *testTopic) fork() *testTopic {
+	c := *tt
+	c.s = tt.s.Clone()
+	c.keys = maps.Clone(tt.keys)
+	return &c
 }
 
 func (tt *testTopic) setRole(by testMember, member, role string) []byte {
@@ -320,6 +337,32 @@ func TestTopicLogRejects(t *testing.T) {
 		}, "who is being removed"},
 		{"remove a removed member", func() []byte { return tt.remove(f.fra, f.col.ID()) }, "was removed from topic"},
 		{"admin removes an admin", func() []byte { return tt.remove(f.nga, f.nga.ID()) }, "only the owner " + f.fra.ID() + " can remove admin"},
+		{"outsider leaves", func() []byte { return tt.leave(f.outsider, "") }, "author " + f.outsider.ID() + " is not a member of topic"},
+		{"removed member leaves", func() []byte { return tt.leave(f.col, "") }, "author " + f.col.ID() + " is not a member of topic"},
+		{"owner leaves", func() []byte { return tt.leave(f.fra, "") }, "the owner " + f.fra.ID() + " cannot leave topic"},
+		{"leave keeps the leaver's key", func() []byte {
+			r := tt.nextRotate("")
+			e := tt.s.NextEntry(f.bra.ID(), EntryLeave, tt.now.Add(time.Minute))
+			e.Leave = &Leave{Rotate: r}
+			return sealRaw(t, f.bra, e) // SignEntry refuses it
+		}, `field "leave.rotate.keys": wraps the new epoch's key to ` + f.bra.ID() + ", the member that leaves"},
+		{"leave missing a remaining member", func() []byte {
+			r := tt.nextRotate(f.bra.ID())
+			r.Keys = slices.DeleteFunc(r.Keys, func(k WrappedKey) bool { return k.Member == f.nga.ID() })
+			return tt.entry(f.bra, EntryLeave, func(e *LogEntry) { e.Leave = &Leave{Rotate: r} })
+		}, "does not wrap the key to member " + f.nga.ID()},
+		{"leave wrapping to a removed member", func() []byte {
+			r := tt.nextRotate(f.bra.ID())
+			key, _ := crypto.WrapEpochKey(tt.keys[r.Epoch], f.col.card.Recipient())
+			r.Keys = append(r.Keys, WrappedKey{Member: f.col.ID(), Key: key})
+			slices.SortFunc(r.Keys, func(a, b WrappedKey) int { return strings.Compare(a.Member, b.Member) })
+			return tt.entry(f.bra, EntryLeave, func(e *LogEntry) { e.Leave = &Leave{Rotate: r} })
+		}, "wraps the key to " + f.col.ID() + ", who was removed"},
+		{"leave skipping an epoch", func() []byte {
+			r := tt.nextRotate(f.bra.ID())
+			r.Epoch++
+			return tt.entry(f.bra, EntryLeave, func(e *LogEntry) { e.Leave = &Leave{Rotate: r} })
+		}, "want epoch 3"},
 		{"role change by a non-owner admin", func() []byte { return tt.setRole(f.nga, f.bra.ID(), RoleAdmin) }, "only the owner"},
 		{"owner role change", func() []byte { return tt.setRole(f.fra, f.fra.ID(), RoleMember) }, "role of the owner"},
 		{"role unchanged", func() []byte { return tt.setRole(f.fra, f.bra.ID(), RoleMember) }, "already has role"},
@@ -413,6 +456,17 @@ func TestDecodeEntryRejects(t *testing.T) {
 			e.RevokeInvitation = &RevokeInvitation{Nonce: newNonce(t)}
 			return e
 		}, "must be in UTC"},
+		{"leave reason too long", func() *LogEntry {
+			e := base(EntryLeave)
+			e.Leave = &Leave{Reason: strings.Repeat("x", MaxReasonLen+1), Rotate: *rot.Rotate}
+			return e
+		}, `"leave.reason": is 1025 bytes, at most 1024 allowed`},
+		{"leave reason not UTF-8", func() *LogEntry {
+			e := base(EntryLeave)
+			e.Leave = &Leave{Reason: "\xff", Rotate: *rot.Rotate}
+			return e
+		}, "invalid UTF-8"},
+		{"leave without payload", func() *LogEntry { return base(EntryLeave) }, "exactly one payload"},
 		{"bad role", func() *LogEntry {
 			e := base(EntryRole)
 			e.Role = &RoleChange{Member: fra.ID(), Role: "root"}
@@ -529,6 +583,9 @@ func FuzzDecodeEntry(f *testing.F) {
 	tt.mustApply(tt.setRole(fra, nga.ID(), RoleAdmin))
 	tt.mustApply(tt.revoke(fra, newNonce(f)))
 	tt.mustApply(tt.remove(fra, nga.ID()))
+	bra := newTestMember(f, "Policia Federal", "BRA")
+	tt.mustApply(tt.add(fra, bra, RoleMember, newNonce(f)))
+	tt.mustApply(tt.leave(bra, "operation closed on our side"))
 	for _, raw := range tt.s.Entries {
 		f.Add(raw)
 	}
@@ -567,5 +624,296 @@ func TestMaxMembersRotateFits(t *testing.T) {
 	tt.mustApply(tt.rotate(fra, "")) // SignEntry refuses entries over MaxLogEntryBytes
 	if n := len(tt.s.Entries[tt.s.Len-1]); n > MaxLogEntryBytes*9/10 {
 		t.Fatalf("a rotate to %d members is %d bytes, too close to the %d limit", MaxMembers, n, MaxLogEntryBytes)
+	}
+}
+
+func TestTopicLogLeave(t *testing.T) {
+	fra, nga, bra := newTestMember(t, "DCPJ", "FRA"), newTestMember(t, "NDLEA", "NGA"), newTestMember(t, "Policia Federal", "BRA")
+	tt := newTestTopic(t, fra)
+	s := tt.s
+	tt.mustApply(tt.add(fra, nga, RoleAdmin, newNonce(t)))
+	tt.mustApply(tt.add(fra, bra, RoleMember, newNonce(t)))
+
+	// A plain member leaves: it writes the entry and rotates to the others.
+	tt.mustApply(tt.leave(bra, "operation closed on our side"))
+	leaveIdx := s.Len - 1
+	if s.Members[bra.ID()] != nil || s.Epoch != 2 {
+		t.Fatalf("after leaving: members %v, epoch %d", s.CurrentMembers(), s.Epoch)
+	}
+	if idx, ok := s.RemovedAt(bra.ID()); !ok || idx != leaveIdx {
+		t.Fatalf("RemovedAt(bra) = %d, %v, want %d, true", idx, ok, leaveIdx)
+	}
+	if _, ok := s.RemovedAt(nga.ID()); ok {
+		t.Fatal("RemovedAt reports a current member")
+	}
+	info, _ := s.EpochInfoFor(2)
+	if info.StartIndex != leaveIdx || !slices.Equal(info.Members, sorted(fra.ID(), nga.ID())) {
+		t.Fatalf("epoch 2 = %+v", info)
+	}
+	if !s.MemberAt(bra.ID(), 1) || s.MemberAt(bra.ID(), 2) || s.WrappedKeyFor(bra.ID(), 2) != nil {
+		t.Fatal("the member that left holds the key of the epoch its departure started")
+	}
+	tt.unwrapFor(fra, 2)
+	tt.unwrapFor(nga, 2)
+	if _, ok := s.PeerMember(bra.id.PeerID()); ok {
+		t.Fatal("the node of the member that left is still a member's node")
+	}
+	if s.Card(bra.ID()) == nil {
+		t.Fatal("the card of the member that left is forgotten; its old envelopes cannot be verified")
+	}
+	e, err := DecodeEntry(s.Entries[leaveIdx])
+	if err != nil || e.Author != bra.ID() || e.Leave.Reason != "operation closed on our side" {
+		t.Fatalf("leave entry = %+v, %v", e, err)
+	}
+
+	// A key wrapped to it afterwards is refused, naming the departure.
+	r := tt.nextRotate("")
+	key, _ := crypto.WrapEpochKey(tt.keys[r.Epoch], bra.card.Recipient())
+	r.Keys = append(r.Keys, WrappedKey{Member: bra.ID(), Key: key})
+	slices.SortFunc(r.Keys, func(a, b WrappedKey) int { return strings.Compare(a.Member, b.Member) })
+	err = s.Apply(tt.entry(fra, EntryRotate, func(e *LogEntry) { e.Rotate = &r }))
+	if want := "who left topic " + s.ID.Short() + " by entry"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("rotate to a member that left: %v, want an error containing %q", err, want)
+	}
+
+	// The owner cannot leave.
+	if err := s.Apply(tt.leave(fra, "")); err == nil || !strings.Contains(err.Error(), "the owner "+fra.ID()+" cannot leave") {
+		t.Fatalf("owner leaves: %v", err)
+	}
+
+	// An admin may leave too, with an empty reason.
+	tt.mustApply(tt.leave(nga, ""))
+	if got := s.CurrentMembers(); !slices.Equal(got, []string{fra.ID()}) || s.Epoch != 3 || s.IsAdmin(nga.ID()) {
+		t.Fatalf("after the admin left: members %v, epoch %d", got, s.Epoch)
+	}
+	tt.unwrapFor(fra, 3)
+
+	// A member that left may be invited again.
+	tt.mustApply(tt.add(fra, bra, RoleMember, newNonce(t)))
+	if _, ok := s.RemovedAt(bra.ID()); ok || !s.MemberAt(bra.ID(), 3) {
+		t.Fatal("re-added member is not a member of the current epoch")
+	}
+	tt.unwrapFor(bra, 3)
+
+	again, err := Replay(s.Entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again, s) {
+		t.Fatal("replaying the log does not give the same state")
+	}
+}
+
+func TestEntryHash(t *testing.T) {
+	fra := newTestMember(t, "DCPJ", "FRA")
+	tt := newTestTopic(t, fra)
+	tt.mustApply(tt.revoke(fra, newNonce(t)))
+	s := tt.s
+	for i, raw := range s.Entries {
+		if h, ok := s.EntryHash(uint64(i)); !ok || h != sha256.Sum256(raw) {
+			t.Fatalf("EntryHash(%d) = %x, %v", i, h, ok)
+		}
+	}
+	if h, _ := s.EntryHash(0); h != s.ID {
+		t.Fatal("EntryHash(0) is not the topic ID")
+	}
+	if h, _ := s.EntryHash(s.Len - 1); h != s.Head {
+		t.Fatal("EntryHash(last) is not the head")
+	}
+	if _, ok := s.EntryHash(s.Len); ok {
+		t.Fatal("EntryHash beyond the log succeeded")
+	}
+}
+
+// forkFixture is a topic owned by FRA with two other admins (NGA, DEU) and
+// a member (BRA), ready to be forked.
+type forkFixture struct {
+	tt                 *testTopic
+	fra, nga, deu, bra testMember
+}
+
+func newForkFixture(t *testing.T) *forkFixture {
+	f := &forkFixture{
+		fra: newTestMember(t, "DCPJ", "FRA"), nga: newTestMember(t, "NDLEA", "NGA"),
+		deu: newTestMember(t, "BKA", "DEU"), bra: newTestMember(t, "Policia Federal", "BRA"),
+	}
+	f.tt = newTestTopic(t, f.fra)
+	f.tt.mustApply(f.tt.add(f.fra, f.nga, RoleAdmin, newNonce(t)))
+	f.tt.mustApply(f.tt.add(f.fra, f.deu, RoleAdmin, newNonce(t)))
+	f.tt.mustApply(f.tt.add(f.nga, f.bra, RoleMember, newNonce(t)))
+	return f
+}
+
+// resolveBoth resolves a fork both ways round, checks that both give the
+// same winner and fork index, and returns them.
+func resolveBoth(t *testing.T, a, b [][]byte) ([][]byte, uint64) {
+	t.Helper()
+	w1, i1, err := ResolveFork(a, b)
+	if err != nil {
+		t.Fatalf("ResolveFork(a, b): %v", err)
+	}
+	w2, i2, err := ResolveFork(b, a)
+	if err != nil {
+		t.Fatalf("ResolveFork(b, a): %v", err)
+	}
+	if !slices.EqualFunc(w1, w2, bytes.Equal) || i1 != i2 {
+		t.Fatalf("ResolveFork depends on argument order: %d entries (fork %d) against %d (fork %d)", len(w1), i1, len(w2), i2)
+	}
+	return w1, i1
+}
+
+func entryHash(t *testing.T, raw []byte) [32]byte {
+	e, err := DecodeEntry(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Hash
+}
+
+func sameLog(a, b [][]byte) bool { return slices.EqualFunc(a, b, bytes.Equal) }
+
+func TestResolveForkPrefix(t *testing.T) {
+	f := newForkFixture(t)
+	short := slices.Clone(f.tt.s.Entries)
+	f.tt.mustApply(f.tt.revoke(f.nga, newNonce(t)))
+	f.tt.mustApply(f.tt.remove(f.nga, f.bra.ID()))
+	long := f.tt.s.Entries
+	w, idx := resolveBoth(t, short, long)
+	if !sameLog(w, long) || idx != uint64(len(short)) {
+		t.Fatalf("prefix: winner has %d entries, fork index %d; want the longer log (%d) and %d", len(w), idx, len(long), len(short))
+	}
+	w, idx, err := ResolveFork(long, slices.Clone(long))
+	if err != nil || !sameLog(w, long) || idx != uint64(len(long)) {
+		t.Fatalf("equal logs: %d entries, fork index %d, %v", len(w), idx, err)
+	}
+	// A longer log that does not replay loses to its valid prefix.
+	bad := append(slices.Clone(short), f.tt.revoke(f.bra, newNonce(t))) // BRA is no admin
+	w, idx = resolveBoth(t, short, bad)
+	if !sameLog(w, short) || idx != uint64(len(short)) {
+		t.Fatalf("invalid extension: winner has %d entries, fork index %d", len(w), idx)
+	}
+}
+
+func TestResolveForkOwnerWins(t *testing.T) {
+	f := newForkFixture(t)
+	forkAt := f.tt.s.Len
+	owner := f.tt.fork()
+	owner.mustApply(owner.revoke(f.fra, newNonce(t)))
+	ownerHash := entryHash(t, owner.s.Entries[forkAt])
+	// The admin's entry has the lower hash, and its branch is longer:
+	// neither matters against the owner.
+	var admin *testTopic
+	for {
+		admin = f.tt.fork()
+		admin.mustApply(admin.revoke(f.nga, newNonce(t)))
+		h := entryHash(t, admin.s.Entries[forkAt])
+		if bytes.Compare(h[:], ownerHash[:]) < 0 {
+			break
+		}
+	}
+	admin.mustApply(admin.remove(f.nga, f.bra.ID()))
+	admin.mustApply(admin.rotate(f.deu, ""))
+	w, idx := resolveBoth(t, owner.s.Entries, admin.s.Entries)
+	if idx != forkAt || !sameLog(w, owner.s.Entries) {
+		t.Fatalf("owner against admin: fork index %d (want %d), owner's branch won: %v", idx, forkAt, sameLog(w, owner.s.Entries))
+	}
+}
+
+func TestResolveForkAdmins(t *testing.T) {
+	f := newForkFixture(t)
+	forkAt := f.tt.s.Len
+	// Deeper branches: two entries each after the fork point.
+	a := f.tt.fork()
+	a.mustApply(a.remove(f.nga, f.bra.ID()))
+	a.mustApply(a.revoke(f.nga, newNonce(t)))
+	b := f.tt.fork()
+	b.mustApply(b.revoke(f.deu, newNonce(t)))
+	b.mustApply(b.rotate(f.deu, ""))
+	c := f.tt.fork()
+	c.mustApply(c.leave(f.bra, "")) // a member's leave forks like an admin's entry
+	c.mustApply(c.rotate(f.nga, ""))
+	ha, hb, hc := entryHash(t, a.s.Entries[forkAt]), entryHash(t, b.s.Entries[forkAt]), entryHash(t, c.s.Entries[forkAt])
+
+	want := a.s.Entries
+	if bytes.Compare(hb[:], ha[:]) < 0 {
+		want = b.s.Entries
+	}
+	w, idx := resolveBoth(t, a.s.Entries, b.s.Entries)
+	if idx != forkAt || !sameLog(w, want) {
+		t.Fatalf("admin against admin: fork index %d (want %d); the lower hash did not win", idx, forkAt)
+	}
+	if _, err := Replay(w); err != nil {
+		t.Fatal(err)
+	}
+
+	// Three concurrent branches: whatever the order in which a node meets
+	// them, it ends with the one whose fork entry has the lowest hash.
+	logs := map[[32]byte][][]byte{ha: a.s.Entries, hb: b.s.Entries, hc: c.s.Entries}
+	lowest := slices.MinFunc([][32]byte{ha, hb, hc}, func(x, y [32]byte) int { return bytes.Compare(x[:], y[:]) })
+	orders := [][3][32]byte{{ha, hb, hc}, {ha, hc, hb}, {hb, ha, hc}, {hb, hc, ha}, {hc, ha, hb}, {hc, hb, ha}}
+	for _, o := range orders {
+		cur := logs[o[0]]
+		for _, next := range o[1:] {
+			var err error
+			if cur, _, err = ResolveFork(cur, logs[next]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !sameLog(cur, logs[lowest]) {
+			t.Fatal("pairwise resolution of three branches depends on the order")
+		}
+	}
+}
+
+func TestResolveForkInvalidBranch(t *testing.T) {
+	f := newForkFixture(t)
+	forkAt := f.tt.s.Len
+	admin := f.tt.fork()
+	admin.mustApply(admin.revoke(f.nga, newNonce(t)))
+
+	// The owner's branch is preferred at the fork index, but an entry after
+	// it is invalid: the admin's branch wins.
+	owner := f.tt.fork()
+	owner.mustApply(owner.revoke(f.fra, newNonce(t)))
+	invalidAfter := append(slices.Clone(owner.s.Entries), owner.revoke(f.bra, newNonce(t))) // BRA is no admin
+	w, idx := resolveBoth(t, invalidAfter, admin.s.Entries)
+	if idx != forkAt || !sameLog(w, admin.s.Entries) {
+		t.Fatalf("invalid preferred branch: fork index %d, admin's branch won: %v", idx, sameLog(w, admin.s.Entries))
+	}
+
+	// An entry that claims the owner as author without the owner's
+	// signature does not win the fork either.
+	forged := slices.Clone(owner.s.Entries)
+	forged[forkAt] = slices.Clone(forged[forkAt])
+	forged[forkAt][len(forged[forkAt])-1] ^= 1
+	if w, _ = resolveBoth(t, forged, admin.s.Entries); !sameLog(w, admin.s.Entries) {
+		t.Fatal("a forged owner's entry won the fork")
+	}
+	// Garbage at the fork index loses.
+	garbage := append(slices.Clone(owner.s.Entries[:forkAt]), []byte("not an entry"))
+	if w, _ = resolveBoth(t, garbage, admin.s.Entries); !sameLog(w, admin.s.Entries) {
+		t.Fatal("an undecodable entry won the fork")
+	}
+
+	// Neither branch replays.
+	if _, _, err := ResolveFork(invalidAfter, forged); err == nil || !strings.Contains(err.Error(), "neither log replays after the fork at index") {
+		t.Fatalf("two invalid branches: %v", err)
+	}
+}
+
+func TestResolveForkRejects(t *testing.T) {
+	fra, nga := newTestMember(t, "DCPJ", "FRA"), newTestMember(t, "NDLEA", "NGA")
+	a, b := newTestTopic(t, fra), newTestTopic(t, nga)
+	if _, _, err := ResolveFork(a.s.Entries, b.s.Entries); err == nil || !strings.Contains(err.Error(), "different topics") {
+		t.Fatalf("different genesis: %v", err)
+	}
+	if _, _, err := ResolveFork(nil, b.s.Entries); err == nil || !strings.Contains(err.Error(), "empty topic log") {
+		t.Fatalf("empty log: %v", err)
+	}
+	// The same invalid genesis on both sides.
+	g := slices.Clone(a.s.Entries[0])
+	g[len(g)-1] ^= 1
+	if _, _, err := ResolveFork([][]byte{g}, [][]byte{g}); err == nil || !strings.Contains(err.Error(), "do not replay") {
+		t.Fatalf("invalid shared genesis: %v", err)
 	}
 }

@@ -30,6 +30,8 @@ func init() {
 	eo := cbor.CoreDetEncOptions()
 	eo.Time = cbor.TimeRFC3339Nano
 	eo.TimeTag = cbor.EncTagNone
+	// One encoding for an empty list or map: [] or {}, never null.
+	eo.NilContainers = cbor.NilContainerAsEmpty
 	var err error
 	if encMode, err = eo.EncMode(); err != nil {
 		panic(err)

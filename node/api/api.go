@@ -17,6 +17,17 @@ type Status struct {
 	Peers     int       `json:"peers"`
 	Topics    int       `json:"topics"`
 	Bulletins int       `json:"bulletins"`
+	// Equivocations lists authors caught signing two different envelopes
+	// with the same sequence number: evidence of a malicious or cloned node.
+	Equivocations []Equivocation `json:"equivocations"`
+}
+
+// Equivocation is evidence kept about one equivocating author.
+type Equivocation struct {
+	Topic    string `json:"topic"`
+	Author   string `json:"author"`
+	Seq      uint64 `json:"seq"`
+	Envelope string `json:"envelope"`
 }
 
 // Identity is GET /v1/id: who this node is, and its signed card.

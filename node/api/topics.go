@@ -99,3 +99,31 @@ type Bulletin struct {
 	Sealed    bool      `json:"sealed"`
 	*protocol.Bulletin
 }
+
+// RemoveRequest is POST /v1/topics/{topic}/remove.
+type RemoveRequest struct {
+	Member string `json:"member"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// RoleRequest is POST /v1/topics/{topic}/role.
+type RoleRequest struct {
+	Member string `json:"member"`
+	Role   string `json:"role"`
+}
+
+// UninviteRequest is POST /v1/topics/{topic}/uninvite.
+type UninviteRequest struct {
+	Nonce string `json:"nonce"`
+}
+
+// LeaveRequest is POST /v1/topics/{topic}/leave.
+type LeaveRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// LogChange answers the membership commands: the topic after the change.
+type LogChange struct {
+	Topic  Topic  `json:"topic"`
+	Member string `json:"member,omitempty"`
+}

@@ -74,7 +74,7 @@ func (s *Store) putEnvelope(txn *badger.Txn, ref EnvelopeRef, raw []byte, rec *B
 	case err == nil && bytes.Equal(existing, ref.ID[:]):
 		return Duplicate, nil
 	case err == nil:
-		evidence := key(pfxEquivocated, logKey, ref.ID[:])
+		evidence := key(pfxEquivocated, ref.Topic[:], []byte(ref.Author), u64(ref.Seq), ref.ID[:])
 		return Equivocation, txn.Set(evidence, raw)
 	case !errors.Is(err, badger.ErrKeyNotFound):
 		return 0, err
@@ -175,16 +175,35 @@ func (s *Store) VersionVector(topic [32]byte) (map[string]uint64, error) {
 	return vv, err
 }
 
-// Equivocations counts stored equivocation evidence per topic.
-func (s *Store) Equivocations() (int, error) {
-	n := 0
+// Evidence is proof that an author signed two different envelopes
+// with the same sequence number on a topic: Envelope is the one that
+// arrived second; the first is in the author's log.
+type Evidence struct {
+	Topic    [32]byte
+	Author   string
+	Seq      uint64
+	Envelope [32]byte
+}
+
+// Equivocations lists the stored equivocation evidence.
+func (s *Store) Equivocations() ([]Evidence, error) {
+	var out []Evidence
 	err := s.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pfxEquivocated}})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			n++
+			k := it.Item().Key()[1:] // topic(32) author seq(8) envelopeID(32)
+			if len(k) < 32+8+32 {
+				continue
+			}
+			var e Evidence
+			copy(e.Topic[:], k[:32])
+			e.Author = string(k[32 : len(k)-40])
+			e.Seq = binary.BigEndian.Uint64(k[len(k)-40 : len(k)-32])
+			copy(e.Envelope[:], k[len(k)-32:])
+			out = append(out, e)
 		}
 		return nil
 	})
-	return n, err
+	return out, err
 }

@@ -154,3 +154,39 @@ func each(txn *badger.Txn, prefix []byte, fn func(k, v []byte) error) error {
 	}
 	return nil
 }
+
+// ReplaceTopic replaces a topic's whole log and epoch keys in one durable
+// write: after a log fork is resolved against the branch this node held.
+func (s *Store) ReplaceTopic(ctx context.Context, rec TopicRecord, entries [][]byte, keys map[uint64]string) error {
+	return s.Update(ctx, func(txn *badger.Txn) error {
+		for _, prefix := range [][]byte{key(pfxLog, rec.ID[:]), key(pfxEpochKey, rec.ID[:])} {
+			var old [][]byte
+			if err := each(txn, prefix, func(k, _ []byte) error { old = append(old, k); return nil }); err != nil {
+				return err
+			}
+			for _, k := range old {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		val, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		if err := txn.Set(key(pfxTopic, rec.ID[:]), val); err != nil {
+			return err
+		}
+		for i, raw := range entries {
+			if err := txn.Set(key(pfxLog, rec.ID[:], u64(uint64(i))), raw); err != nil {
+				return err
+			}
+		}
+		for epoch, k := range keys {
+			if err := txn.Set(key(pfxEpochKey, rec.ID[:], u64(epoch)), []byte(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

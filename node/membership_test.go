@@ -1,0 +1,187 @@
+package node
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/protocol"
+)
+
+// epochOf returns a node's current epoch of a topic.
+func epochOf(n *Node, id protocol.TopicID) uint64 {
+	s, _ := n.topicByID(id).snapshot()
+	return s.Epoch
+}
+
+func waitEpoch(t *testing.T, nodes []*Node, id protocol.TopicID, epoch uint64) {
+	t.Helper()
+	for _, n := range nodes {
+		eventually(t, 20*time.Second, n.cfg.Member.Name+" did not reach epoch", func() bool { return epochOf(n, id) == epoch })
+	}
+}
+
+// Removal rotates the key: the removed member reads nothing published
+// after, what it publishes is rejected, and once invited back it reads
+// again from the new epoch on.
+func TestRemovedMemberReadsNothingNew(t *testing.T) {
+	ctx := context.Background()
+	nodes, id := federation(t, 3, "human-trafficking")
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	before := publish(t, a, id, draft("before removal"))
+	eventually(t, 20*time.Second, "c misses the first bulletin", func() bool { return readable(c, before.ID) })
+	cState, _ := c.topicByID(id).snapshot()
+
+	if _, _, err := a.Remove(ctx, a.topicByID(id), c.id.MemberID(), "suspended"); err != nil {
+		t.Fatal(err)
+	}
+	waitEpoch(t, nodes, id, 2)
+	after := publish(t, a, id, draft("after removal"))
+	eventually(t, 20*time.Second, "b misses the bulletin", func() bool { return readable(b, after.ID) })
+	if readable(c, after.ID) {
+		t.Fatal("the removed member reads a bulletin published after its removal")
+	}
+	if !readable(c, before.ID) {
+		t.Fatal("the removed member lost what it could already read")
+	}
+	if _, err := c.Publish(ctx, c.topicByID(id), draft("from the removed")); err == nil {
+		t.Fatal("the removed member's node published on the topic")
+	}
+
+	// A removed node that publishes anyway, with the epoch it still holds.
+	env := forgeEnvelope(t, c, cState, draft("forged after removal"))
+	if err := c.topicByID(id).bulletins.Publish(ctx, env.Raw); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the removed member's envelope was not rejected", func() bool {
+		return testutil.ToFloat64(a.metrics.rejected.WithLabelValues("envelope", protocol.ReasonNotMember)) >= 1
+	})
+	for _, n := range []*Node{a, b} {
+		if _, err := n.store.Envelope(env.ID); err == nil {
+			t.Fatalf("%s stored the removed member's envelope", n.cfg.Member.Name)
+		}
+	}
+
+	// Invited back, it reads from the new epoch on.
+	invite(t, a, c, id)
+	again := publish(t, b, id, draft("welcome back"))
+	eventually(t, 20*time.Second, "the re-invited member cannot read", func() bool { return readable(c, again.ID) })
+	if readable(c, after.ID) {
+		t.Fatal("re-invited member reads a bulletin of the epoch it was excluded from")
+	}
+}
+
+// forgeEnvelope seals a bulletin as n, on state s as n last knew it.
+func forgeEnvelope(t *testing.T, n *Node, s *protocol.TopicState, d *protocol.BulletinDraft) *protocol.Envelope {
+	t.Helper()
+	_, keys := n.topicByID(s.ID).snapshot()
+	now := time.Now().UTC()
+	b, err := d.Build(protocol.Stamp{ID: protocol.NewBulletinID(), Version: 1, Created: now, Modified: now, Category: s.Category,
+		Originator: protocol.Originator{Member: n.id.MemberID(), Country: n.cfg.Member.Country, Agency: n.cfg.Member.Name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := protocol.EncodeBulletin(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recips, err := n.recipients(s, keys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := n.seal(s, protocol.KindBulletin, payload, nil, recips, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func TestRotateRoleLeaveUninvite(t *testing.T) {
+	ctx := context.Background()
+	nodes, id := federation(t, 3, "wmd-materials")
+	a, b, c := nodes[0], nodes[1], nodes[2]
+
+	if _, err := a.Rotate(ctx, a.topicByID(id)); err != nil {
+		t.Fatal(err)
+	}
+	waitEpoch(t, nodes, id, 2)
+	rec := publish(t, b, id, draft("after rotation"))
+	eventually(t, 20*time.Second, "c cannot read after rotation", func() bool { return readable(c, rec.ID) })
+
+	// Only admins invite, and only the owner grants the admin role.
+	d := startNode(t, "Newcomer", "PER")
+	dCard, _ := d.Card()
+	if _, err := b.Invite(ctx, b.topicByID(id), dCard, protocol.RoleMember, time.Hour); err == nil {
+		t.Fatal("a plain member issued an invitation")
+	}
+	if _, _, err := b.SetRole(ctx, b.topicByID(id), c.id.MemberID(), protocol.RoleAdmin); err == nil {
+		t.Fatal("a plain member changed a role")
+	}
+	if _, _, err := a.SetRole(ctx, a.topicByID(id), b.id.MemberID(), protocol.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "b never became admin", func() bool {
+		s, _ := b.topicByID(id).snapshot()
+		return s.IsAdmin(b.id.MemberID())
+	})
+
+	// An invitation revoked before use is refused.
+	inv, err := b.Invite(ctx, b.topicByID(id), dCard, protocol.RoleMember, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Uninvite(ctx, b.topicByID(id), inv.NonceHex()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Join(ctx, inv.Token()); err == nil {
+		t.Fatal("a revoked invitation was accepted")
+	}
+	invite(t, b, d, id)
+	waitMesh(t, append(nodes, d), id)
+
+	// c leaves: the epoch rotates without it.
+	if _, err := c.Leave(ctx, c.topicByID(id), "mandate ended"); err != nil {
+		t.Fatal(err)
+	}
+	waitEpoch(t, []*Node{a, b, d}, id, 3)
+	last := publish(t, d, id, draft("after c left"))
+	eventually(t, 20*time.Second, "a cannot read", func() bool { return readable(a, last.ID) })
+	if readable(c, last.ID) {
+		t.Fatal("a member that left reads new bulletins")
+	}
+}
+
+// A member that signs two different envelopes with one sequence number is
+// caught: the second is kept as evidence and reported in the status.
+func TestEquivocationIsReported(t *testing.T) {
+	ctx := context.Background()
+	nodes, id := federation(t, 2, "terrorism")
+	a, b := nodes[0], nodes[1]
+	s, _ := b.topicByID(id).snapshot()
+	first := forgeEnvelope(t, b, s, draft("one story"))
+	second := forgeEnvelope(t, b, s, draft("another story")) // same seq: nothing was stored in between
+	if first.Seq != second.Seq {
+		t.Fatalf("forged seqs %d and %d", first.Seq, second.Seq)
+	}
+	tb := b.topicByID(id)
+	for _, env := range []*protocol.Envelope{first, second} {
+		if err := tb.bulletins.Publish(ctx, env.Raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 20*time.Second, "equivocation not recorded", func() bool {
+		ev, err := a.store.Equivocations()
+		return err == nil && len(ev) == 1 && ev[0].Author == b.id.MemberID() && ev[0].Seq == first.Seq
+	})
+	var st api.Status
+	c := api.NewClient(string(a.home), a.home.Socket())
+	if err := c.Do(ctx, "GET", "/v1/status", nil, &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Equivocations) != 1 || st.Equivocations[0].Author != b.id.MemberID() {
+		t.Fatalf("status does not report the equivocation: %+v", st.Equivocations)
+	}
+}

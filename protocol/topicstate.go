@@ -1,0 +1,650 @@
+package protocol
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/concordnet/concord/crypto"
+)
+
+// ErrDuplicateEntry reports an entry the log already holds at its index;
+// sync delivers those routinely, so callers usually ignore it.
+var ErrDuplicateEntry = errors.New("entry is already in the log")
+
+// ErrLogFork reports a different entry at an index the log already holds:
+// two admins wrote concurrently. ResolveFork decides which branch stays.
+var ErrLogFork = errors.New("log fork")
+
+// PreferredEntry chooses between two different entries at the same index
+// of the same log, so that every node settles on the same branch: the
+// owner's entry wins, otherwise the one with the lower hash (compared as
+// bytes). It looks only at the entries' authors and hashes, not at their
+// validity; ResolveFork applies it to whole branches.
+func PreferredEntry(a, b *Entry, owner string) *Entry {
+	if (a.Author == owner) != (b.Author == owner) {
+		if a.Author == owner {
+			return a
+		}
+		return b
+	}
+	if bytes.Compare(a.Hash[:], b.Hash[:]) <= 0 {
+		return a
+	}
+	return b
+}
+
+// ResolveFork decides between two copies of one topic log that disagree,
+// so that every node ends with the same log. ours and theirs hold raw
+// entries, genesis first; they must start with the same genesis entry.
+//
+// The rule:
+//
+//  1. The fork index is the first index at which the two logs hold
+//     different entries (different bytes, hence different hashes).
+//  2. If there is no such index, one log is a prefix of the other and
+//     there is no conflict: the longer log is preferred, and the fork
+//     index is the length of the shorter one.
+//  3. Otherwise the preferred log is the one whose entry at the fork index
+//     PreferredEntry chooses: the entry whose author is the topic's owner
+//     if exactly one of the two is, else the entry with the lower SHA-256
+//     hash, compared byte by byte. Only those two entries count: what
+//     follows them on either branch, and how long each branch is, does
+//     not.
+//  4. The preferred log wins if it replays from its genesis (Replay: every
+//     entry valid in turn). Otherwise the other log wins if it replays; if
+//     neither does, ResolveFork returns an error.
+//
+// The rule is deterministic and depends only on the two logs, not on which
+// one is ours nor on when or where they are compared, so every node that
+// sees both converges on the same log. Among logs that replay it is a total
+// order (entries compared position by position, owner's first and then by
+// hash, a log ranking above its own prefixes), so comparing any number of
+// logs pairwise, in any order, ends with the same winner. The entries of
+// the losing log from the fork index on are discarded together with all
+// they did (members added or removed, roles changed, epochs started,
+// invitations used or revoked): a node that held them rebuilds its state by
+// replaying the winner, and their authors may re-issue them as new entries
+// on top of the winning log.
+//
+// winner is ours or theirs itself, not a copy.
+func ResolveFork(ours, theirs [][]byte) (winner [][]byte, forkIndex uint64, err error) {
+	if len(ours) == 0 || len(theirs) == 0 {
+		return nil, 0, errors.New("cannot resolve a fork with an empty topic log: a log holds at least its genesis entry")
+	}
+	if !bytes.Equal(ours[0], theirs[0]) {
+		a, b := TopicID(sha256.Sum256(ours[0])), TopicID(sha256.Sum256(theirs[0]))
+		return nil, 0, fmt.Errorf("the two logs belong to different topics (%s and %s): their genesis entries differ", a.Short(), b.Short())
+	}
+	n := min(len(ours), len(theirs))
+	i := 1
+	for i < n && bytes.Equal(ours[i], theirs[i]) {
+		i++
+	}
+	forkIndex = uint64(i)
+	// Replay the common entries once; each branch continues from a clone.
+	base, err := Replay(ours[:i])
+	if err != nil {
+		return nil, forkIndex, fmt.Errorf("the entries the two logs share do not replay: %w", err)
+	}
+	theirsFirst := len(theirs) > len(ours) // rule 2
+	if i < n {
+		theirsFirst = theirsPreferred(ours[i], theirs[i], base.Owner) // rule 3
+	}
+	errOurs, errTheirs := errNotTried, errNotTried
+	if theirsFirst {
+		if errTheirs = replayBranch(base, theirs[i:]); errTheirs == nil {
+			return theirs, forkIndex, nil
+		}
+	}
+	if errOurs = replayBranch(base, ours[i:]); errOurs == nil {
+		return ours, forkIndex, nil
+	}
+	if !theirsFirst {
+		if errTheirs = replayBranch(base, theirs[i:]); errTheirs == nil {
+			return theirs, forkIndex, nil
+		}
+	}
+	return nil, forkIndex, fmt.Errorf("neither log replays after the fork at index %d: ours: %v; theirs: %v", forkIndex, errOurs, errTheirs)
+}
+
+var errNotTried = errors.New("not tried")
+
+// theirsPreferred reports whether PreferredEntry chooses theirs over ours,
+// two different raw entries at the fork index. An entry that does not even
+// decode loses: its branch cannot replay.
+func theirsPreferred(ours, theirs []byte, owner string) bool {
+	eo, errO := DecodeEntry(ours)
+	et, errT := DecodeEntry(theirs)
+	switch {
+	case errO != nil || errT != nil:
+		return errO != nil && errT == nil
+	default:
+		return PreferredEntry(eo, et, owner) == et
+	}
+}
+
+// replayBranch applies entries to a clone of base.
+func replayBranch(base *TopicState, entries [][]byte) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	s := base.Clone()
+	for _, raw := range entries {
+		if err := s.Apply(raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Member is a current member of a topic.
+type Member struct {
+	Card  *crypto.Card
+	Role  string
+	Since uint64 // index of the entry that made it a member (0 for the owner)
+}
+
+// EpochInfo describes one epoch of a topic.
+type EpochInfo struct {
+	Epoch      uint64
+	StartIndex uint64 // index of the rotate, remove or leave entry that started it
+	Recipient  string // age1pq1… recipient bulletins of the epoch are encrypted to
+	// Members holds everyone who received the epoch's key: the members when
+	// it started and those added during it. Sorted; never modified in
+	// place, so clones may share it.
+	Members []string
+}
+
+// TopicState is a topic log replayed: who belongs to the topic, with which
+// role, and which epochs exist. It is a pure function of the log's entries.
+type TopicState struct {
+	ID       TopicID
+	Category string
+	Name     string
+	Policy   Policy
+	Owner    string // member ID of the owner
+
+	Members map[string]*Member
+	// Removed maps a member that was removed or left (and was not added
+	// again) to the index of the remove or leave entry.
+	Removed map[string]uint64
+
+	Epoch          uint64 // current epoch; 0 until the first rotate
+	EpochRecipient string // recipient of the current epoch
+	Epochs         []EpochInfo
+
+	// Invitation nonces → index of the entry that used or revoked them.
+	UsedNonces    map[[NonceLen]byte]uint64
+	RevokedNonces map[[NonceLen]byte]uint64
+
+	Head    [32]byte // hash of the last entry
+	Len     uint64   // number of entries
+	Entries [][]byte // raw entries, in order
+
+	lastTS  time.Time
+	cards   map[string]*crypto.Card      // latest card of every member ever admitted
+	peers   map[peer.ID]string           // peer certified by a current member → member
+	wrapped map[uint64]map[string][]byte // epoch → member → wrapped epoch identity
+}
+
+// NewTopicState starts a topic's state from its genesis entry, whose
+// signature it verifies with the owner card the entry carries.
+func NewTopicState(genesisRaw []byte) (*TopicState, error) {
+	e, err := DecodeEntry(genesisRaw)
+	if err != nil {
+		return nil, err
+	}
+	if e.Type != EntryGenesis {
+		return nil, fmt.Errorf("log entry %d: a topic log starts with a genesis entry, not a %q entry", e.Index, e.Type)
+	}
+	if err := crypto.Verify(e.Card.SignKey, crypto.DomainLogEntry, e.signed.Body, e.signed.Sig); err != nil {
+		return nil, fmt.Errorf("log entry 0: signature does not verify with the signing key of owner %s", e.Author)
+	}
+	g := e.Genesis
+	s := &TopicState{
+		ID:            e.Hash,
+		Category:      g.Category,
+		Name:          g.Name,
+		Policy:        g.Policy,
+		Owner:         e.Author,
+		Members:       map[string]*Member{e.Author: {Card: e.Card, Role: RoleAdmin, Since: 0}},
+		Removed:       map[string]uint64{},
+		UsedNonces:    map[[NonceLen]byte]uint64{},
+		RevokedNonces: map[[NonceLen]byte]uint64{},
+		Head:          e.Hash,
+		Len:           1,
+		Entries:       [][]byte{e.Raw},
+		lastTS:        e.TS,
+		cards:         map[string]*crypto.Card{e.Author: e.Card},
+		peers:         map[peer.ID]string{},
+		wrapped:       map[uint64]map[string][]byte{},
+	}
+	s.addPeers(e.Author, e.Card)
+	return s, nil
+}
+
+// Replay rebuilds a topic's state from its raw entries, genesis first.
+func Replay(entries [][]byte) (*TopicState, error) {
+	if len(entries) == 0 {
+		return nil, errors.New("topic log is empty: it needs at least its genesis entry")
+	}
+	s, err := NewTopicState(entries[0])
+	if err != nil {
+		return nil, err
+	}
+	for _, raw := range entries[1:] {
+		if err := s.Apply(raw); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Apply verifies the next log entry against the state and applies it. It
+// is atomic: on error the state is unchanged. An entry the log already
+// holds yields an error wrapping ErrDuplicateEntry; a different entry at
+// an index the log already holds, one wrapping ErrLogFork.
+func (s *TopicState) Apply(raw []byte) error {
+	e, err := DecodeEntry(raw)
+	if err != nil {
+		return err
+	}
+	if err := s.check(e); err != nil {
+		return fmt.Errorf("log entry %d: %w", e.Index, err)
+	}
+	s.commit(e)
+	return nil
+}
+
+// check runs every rule without modifying the state, so that commit,
+// which cannot fail, keeps Apply atomic.
+func (s *TopicState) check(e *Entry) error {
+	if e.Type == EntryGenesis {
+		return fmt.Errorf("a genesis entry cannot be appended: topic %s already has one", s.ID.Short())
+	}
+	if err := s.checkPosition(e); err != nil {
+		return err
+	}
+	author := s.Members[e.Author]
+	switch {
+	case author == nil:
+		return fmt.Errorf("author %s is not a member of topic %s", e.Author, s.ID.Short())
+	case author.Role != RoleAdmin && e.Type != EntryLeave: // any member may leave
+		return fmt.Errorf("author %s is not an admin of topic %s", e.Author, s.ID.Short())
+	}
+	if err := crypto.Verify(author.Card.SignKey, crypto.DomainLogEntry, e.signed.Body, e.signed.Sig); err != nil {
+		return fmt.Errorf("signature does not verify with the signing key of author %s", e.Author)
+	}
+	if e.TS.Before(s.lastTS.Add(-maxClockSkew)) {
+		return fmt.Errorf("timestamp %s is more than %s before the previous entry's (%s)",
+			e.TS.Format(time.RFC3339), maxClockSkew, s.lastTS.Format(time.RFC3339))
+	}
+	if s.Epoch == 0 && e.Type != EntryRotate {
+		return fmt.Errorf("the entry after genesis must be a rotate to epoch 1, not a %q entry", e.Type)
+	}
+	return s.checkPayload(e)
+}
+
+func (s *TopicState) checkPosition(e *Entry) error {
+	if !bytes.Equal(e.Topic, s.ID[:]) {
+		return fmt.Errorf("belongs to topic %x…, not %s", e.Topic[:6], s.ID.Short())
+	}
+	switch {
+	case e.Index < s.Len && bytes.Equal(e.Raw, s.Entries[e.Index]):
+		return ErrDuplicateEntry
+	case e.Index < s.Len:
+		return fmt.Errorf("%w: topic %s already has a different entry at index %d", ErrLogFork, s.ID.Short(), e.Index)
+	case e.Index > s.Len:
+		return fmt.Errorf("index %d is beyond the end of the log of topic %s (length %d): entries %d to %d are missing",
+			e.Index, s.ID.Short(), s.Len, s.Len, e.Index-1)
+	case !bytes.Equal(e.Prev, s.Head[:]):
+		return fmt.Errorf("prev %x… is not the hash of entry %d (%x…)", e.Prev[:6], s.Len-1, s.Head[:6])
+	}
+	return nil
+}
+
+func (s *TopicState) checkPayload(e *Entry) error {
+	switch e.Type {
+	case EntryRotate:
+		return s.checkRotate(e.Rotate, s.CurrentMembers())
+	case EntryAdd:
+		return s.checkAdd(e)
+	case EntryRemove:
+		return s.checkRemove(e)
+	case EntryRole:
+		return s.checkRole(e)
+	case EntryLeave:
+		return s.checkLeave(e)
+	default: // EntryRevokeInvitation; genesis was refused earlier
+		return s.checkNonceFree(e.RevokeInvitation.Nonce)
+	}
+}
+
+// checkRotate checks that r starts the next epoch with a fresh recipient
+// and wraps its key to exactly members (sorted).
+func (s *TopicState) checkRotate(r *Rotate, members []string) error {
+	if r.Epoch != s.Epoch+1 {
+		return fmt.Errorf("rotate to epoch %d, want epoch %d (the current epoch + 1)", r.Epoch, s.Epoch+1)
+	}
+	for _, ep := range s.Epochs {
+		if ep.Recipient == r.Recipient {
+			return fmt.Errorf("rotate to epoch %d reuses the recipient of epoch %d, which past members may hold", r.Epoch, ep.Epoch)
+		}
+	}
+	i := 0
+	for _, k := range r.Keys {
+		if i < len(members) && members[i] < k.Member {
+			return fmt.Errorf("rotate to epoch %d does not wrap the key to member %s", r.Epoch, members[i])
+		}
+		if i == len(members) || members[i] != k.Member {
+			return fmt.Errorf("rotate to epoch %d wraps the key to %s, who %s", r.Epoch, k.Member, s.notMemberReason(k.Member))
+		}
+		i++
+	}
+	if i < len(members) {
+		return fmt.Errorf("rotate to epoch %d does not wrap the key to member %s", r.Epoch, members[i])
+	}
+	return nil
+}
+
+// notMemberReason explains, for an error, why id is not a current member.
+func (s *TopicState) notMemberReason(id string) string {
+	if idx, ok := s.Removed[id]; ok {
+		if e, err := DecodeEntry(s.Entries[idx]); err == nil && e.Type == EntryLeave {
+			return fmt.Sprintf("left topic %s by entry %d", s.ID.Short(), idx)
+		}
+		return fmt.Sprintf("was removed from topic %s by entry %d", s.ID.Short(), idx)
+	}
+	if _, ok := s.Members[id]; ok {
+		return fmt.Sprintf("is being removed from topic %s by this entry", s.ID.Short())
+	}
+	return fmt.Sprintf("is not a member of topic %s", s.ID.Short())
+}
+
+func (s *TopicState) checkAdd(e *Entry) error {
+	id := e.Card.ID
+	if _, ok := s.Members[id]; ok {
+		return fmt.Errorf("member %s is already a member of topic %s", id, s.ID.Short())
+	}
+	if len(s.Members) >= MaxMembers {
+		return fmt.Errorf("topic %s already has %d members, the most a rotate entry can carry", s.ID.Short(), MaxMembers)
+	}
+	if err := s.checkNonceFree(e.Add.Nonce); err != nil {
+		return err
+	}
+	// An admin may admit members; only the owner creates admins, as only
+	// the owner changes roles.
+	if e.Add.Role == RoleAdmin && e.Author != s.Owner {
+		return fmt.Errorf("only the owner %s can add an admin; author %s is not the owner", s.Owner, e.Author)
+	}
+	for _, p := range e.Card.PeerIDs() {
+		if other, ok := s.peers[p]; ok {
+			return fmt.Errorf("card of %s certifies node %s, which member %s already certifies", id, p, other)
+		}
+	}
+	return nil
+}
+
+func (s *TopicState) checkNonceFree(n []byte) error {
+	key := [NonceLen]byte(n)
+	if idx, ok := s.UsedNonces[key]; ok {
+		return fmt.Errorf("invitation nonce %x was already used by entry %d", n, idx)
+	}
+	if idx, ok := s.RevokedNonces[key]; ok {
+		return fmt.Errorf("invitation nonce %x was revoked by entry %d", n, idx)
+	}
+	return nil
+}
+
+func (s *TopicState) checkRemove(e *Entry) error {
+	r := e.Remove
+	if r.Member == s.Owner {
+		return fmt.Errorf("the owner %s cannot be removed from topic %s", r.Member, s.ID.Short())
+	}
+	m := s.Members[r.Member]
+	if m == nil {
+		return fmt.Errorf("cannot remove %s, who %s", r.Member, s.notMemberReason(r.Member))
+	}
+	if m.Role == RoleAdmin && e.Author != s.Owner {
+		return fmt.Errorf("only the owner %s can remove admin %s", s.Owner, r.Member)
+	}
+	return s.checkRotate(&r.Rotate, s.membersWithout(r.Member))
+}
+
+// checkLeave checks a leave entry, whose author is a member (checked by
+// check) that leaves.
+func (s *TopicState) checkLeave(e *Entry) error {
+	if e.Author == s.Owner {
+		return fmt.Errorf("the owner %s cannot leave topic %s: a topic keeps its owner until ownership is handed over to another member", e.Author, s.ID.Short())
+	}
+	return s.checkRotate(&e.Leave.Rotate, s.membersWithout(e.Author))
+}
+
+// membersWithout returns the current members except id, sorted.
+func (s *TopicState) membersWithout(id string) []string {
+	return slices.DeleteFunc(s.CurrentMembers(), func(m string) bool { return m == id })
+}
+
+func (s *TopicState) checkRole(e *Entry) error {
+	r := e.Role
+	switch {
+	case e.Author != s.Owner:
+		return fmt.Errorf("only the owner %s can change roles; author %s is not the owner", s.Owner, e.Author)
+	case r.Member == s.Owner:
+		return fmt.Errorf("the role of the owner %s cannot change", r.Member)
+	case s.Members[r.Member] == nil:
+		return fmt.Errorf("cannot change the role of %s, who %s", r.Member, s.notMemberReason(r.Member))
+	case s.Members[r.Member].Role == r.Role:
+		return fmt.Errorf("member %s already has role %q", r.Member, r.Role)
+	}
+	return nil
+}
+
+// commit applies a checked entry. It cannot fail.
+func (s *TopicState) commit(e *Entry) {
+	switch e.Type {
+	case EntryRotate:
+		s.startEpoch(e.Rotate, e.Index)
+	case EntryAdd:
+		s.commitAdd(e)
+	case EntryRemove:
+		s.removeMember(e.Remove.Member, e.Index)
+		s.startEpoch(&e.Remove.Rotate, e.Index)
+	case EntryLeave:
+		s.removeMember(e.Author, e.Index)
+		s.startEpoch(&e.Leave.Rotate, e.Index)
+	case EntryRole:
+		m := *s.Members[e.Role.Member] // copy: clones share Member values
+		m.Role = e.Role.Role
+		s.Members[e.Role.Member] = &m
+	case EntryRevokeInvitation:
+		s.RevokedNonces[[NonceLen]byte(e.RevokeInvitation.Nonce)] = e.Index
+	}
+	s.Head = e.Hash
+	s.Len++
+	s.Entries = append(s.Entries, e.Raw)
+	s.lastTS = e.TS
+}
+
+func (s *TopicState) commitAdd(e *Entry) {
+	id := e.Card.ID
+	s.Members[id] = &Member{Card: e.Card, Role: e.Add.Role, Since: e.Index}
+	delete(s.Removed, id)
+	s.cards[id] = e.Card
+	s.addPeers(id, e.Card)
+	s.UsedNonces[[NonceLen]byte(e.Add.Nonce)] = e.Index
+	cur := &s.Epochs[len(s.Epochs)-1]
+	i, _ := slices.BinarySearch(cur.Members, id)
+	cur.Members = slices.Insert(slices.Clone(cur.Members), i, id)
+	s.wrapped[s.Epoch][id] = e.Add.Key
+}
+
+// removeMember ends id's membership; the caller starts the next epoch.
+func (s *TopicState) removeMember(id string, index uint64) {
+	s.removePeers(s.Members[id].Card)
+	delete(s.Members, id)
+	s.Removed[id] = index
+}
+
+func (s *TopicState) startEpoch(r *Rotate, index uint64) {
+	s.Epoch = r.Epoch
+	s.EpochRecipient = r.Recipient
+	s.Epochs = append(s.Epochs, EpochInfo{Epoch: r.Epoch, StartIndex: index, Recipient: r.Recipient, Members: s.CurrentMembers()})
+	keys := make(map[string][]byte, len(r.Keys))
+	for _, k := range r.Keys {
+		keys[k.Member] = k.Key
+	}
+	s.wrapped[r.Epoch] = keys
+}
+
+func (s *TopicState) addPeers(id string, c *crypto.Card) {
+	for _, p := range c.PeerIDs() {
+		s.peers[p] = id
+	}
+}
+
+func (s *TopicState) removePeers(c *crypto.Card) {
+	for _, p := range c.PeerIDs() {
+		delete(s.peers, p)
+	}
+}
+
+// CurrentMembers returns the member IDs of the current members, sorted.
+func (s *TopicState) CurrentMembers() []string {
+	ids := make([]string, 0, len(s.Members))
+	for id := range s.Members {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// EpochInfoFor returns the description of an epoch, if it exists.
+func (s *TopicState) EpochInfoFor(epoch uint64) (EpochInfo, bool) {
+	// Epochs are numbered 1, 2, 3… without gaps.
+	if epoch == 0 || epoch > uint64(len(s.Epochs)) {
+		return EpochInfo{}, false
+	}
+	return s.Epochs[epoch-1], true
+}
+
+// MemberAt reports whether member held the key of epoch, that is, was a
+// member at some point during it.
+func (s *TopicState) MemberAt(member string, epoch uint64) bool {
+	info, ok := s.EpochInfoFor(epoch)
+	if !ok {
+		return false
+	}
+	_, found := slices.BinarySearch(info.Members, member)
+	return found
+}
+
+// IsAdmin reports whether member is a current admin.
+func (s *TopicState) IsAdmin(member string) bool {
+	m := s.Members[member]
+	return m != nil && m.Role == RoleAdmin
+}
+
+// RemovedAt returns the index of the remove or leave entry that ended
+// member's membership, if member was a member, is not one now, and was not
+// added again since.
+func (s *TopicState) RemovedAt(member string) (index uint64, ok bool) {
+	index, ok = s.Removed[member]
+	return index, ok
+}
+
+// EntryHash returns the hash (SHA-256 of the raw bytes) of the entry at
+// index, if the log holds it. The hash of entry 0 is the topic ID; that of
+// the last entry is Head.
+func (s *TopicState) EntryHash(index uint64) ([32]byte, bool) {
+	if index >= s.Len {
+		return [32]byte{}, false
+	}
+	if index == s.Len-1 {
+		return s.Head, true
+	}
+	return sha256.Sum256(s.Entries[index]), true
+}
+
+// Card returns the latest card of a current or past member, or nil. Past
+// members' cards are kept so that their envelopes from before their
+// removal can still be verified.
+func (s *TopicState) Card(member string) *crypto.Card { return s.cards[member] }
+
+// PeerMember returns the current member whose card certifies peer p.
+func (s *TopicState) PeerMember(p peer.ID) (member string, ok bool) {
+	member, ok = s.peers[p]
+	return member, ok
+}
+
+// WrappedKeyFor returns the identity of epoch wrapped to member, from the
+// rotate, remove, leave or add entry that gave it, or nil.
+func (s *TopicState) WrappedKeyFor(member string, epoch uint64) []byte {
+	return s.wrapped[epoch][member]
+}
+
+// NextEntry returns the next entry of the log prefilled with its chaining
+// fields; the caller sets the payload matching typ and signs it with
+// SignEntry.
+func (s *TopicState) NextEntry(author, typ string, now time.Time) *LogEntry {
+	return &LogEntry{
+		V:      ProtocolVersion,
+		Topic:  append([]byte(nil), s.ID[:]...),
+		Index:  s.Len,
+		Prev:   append([]byte(nil), s.Head[:]...),
+		Author: author,
+		TS:     now.UTC(),
+		Type:   typ,
+	}
+}
+
+// NewRotate wraps k, the key of the next epoch, to every current member
+// except the one named by without (a member being removed, or the author
+// of a leave entry; "" for none).
+func (s *TopicState) NewRotate(k *crypto.EpochKey, without string) (Rotate, error) {
+	if k.Epoch != s.Epoch+1 {
+		return Rotate{}, fmt.Errorf("epoch key is for epoch %d, want epoch %d (the current epoch + 1)", k.Epoch, s.Epoch+1)
+	}
+	r := Rotate{Epoch: k.Epoch, Recipient: k.Recipient().String()}
+	for _, id := range s.CurrentMembers() {
+		if id == without {
+			continue
+		}
+		wrapped, err := crypto.WrapEpochKey(k, s.Members[id].Card.Recipient())
+		if err != nil {
+			return Rotate{}, err
+		}
+		r.Keys = append(r.Keys, WrappedKey{Member: id, Key: wrapped})
+	}
+	return r, nil
+}
+
+// Clone returns an independent copy of the state. Raw entries, cards and
+// wrapped keys are immutable and shared.
+func (s *TopicState) Clone() *TopicState {
+	c := *s
+	c.Members = make(map[string]*Member, len(s.Members))
+	for id, m := range s.Members {
+		mc := *m
+		c.Members[id] = &mc
+	}
+	c.Removed = maps.Clone(s.Removed)
+	c.Epochs = slices.Clone(s.Epochs)
+	c.UsedNonces = maps.Clone(s.UsedNonces)
+	c.RevokedNonces = maps.Clone(s.RevokedNonces)
+	c.Entries = slices.Clone(s.Entries)
+	c.cards = maps.Clone(s.cards)
+	c.peers = maps.Clone(s.peers)
+	c.wrapped = make(map[uint64]map[string][]byte, len(s.wrapped))
+	for ep, keys := range s.wrapped {
+		c.wrapped[ep] = maps.Clone(keys)
+	}
+	return &c
+}

@@ -207,3 +207,20 @@ func (s *Store) Equivocations() ([]Evidence, error) {
 	})
 	return out, err
 }
+
+// TopicEnvelopes returns the stored envelopes of a topic, by author and
+// sequence number.
+func (s *Store) TopicEnvelopes(topic [32]byte) ([][]byte, error) {
+	var out [][]byte
+	err := s.View(func(txn *badger.Txn) error {
+		return each(txn, key(pfxAuthorLog, topic[:]), func(_, id []byte) error {
+			raw, err := getValue(txn, key(pfxEnvelope, id))
+			if err != nil {
+				return err
+			}
+			out = append(out, raw)
+			return nil
+		})
+	})
+	return out, err
+}

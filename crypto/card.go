@@ -92,11 +92,16 @@ func ParseCard(raw []byte) (*Card, error) {
 	if err := canon.Unmarshal(s.Body, &body); err != nil {
 		return nil, fmt.Errorf("member card is malformed: %w", err)
 	}
-	if err := body.check(); err != nil {
-		return nil, err
+	// The signature first: an altered card is reported as altered, not by
+	// whichever field the alteration happened to break.
+	if len(body.SignKey) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("member card field %q: is %d bytes, want %d", "sign_key", len(body.SignKey), ed25519.PublicKeySize)
 	}
 	if err := Verify(body.SignKey, DomainCard, s.Body, s.Sig); err != nil {
-		return nil, fmt.Errorf("member card signature does not verify: the card was altered or not signed by %s", body.ID)
+		return nil, fmt.Errorf("member card signature does not verify: the card was altered or not signed by its own key; ask its owner for a fresh copy (`concord id --card`)")
+	}
+	if err := body.check(); err != nil {
+		return nil, err
 	}
 	return &Card{CardBody: body, Raw: append([]byte(nil), raw...)}, nil
 }

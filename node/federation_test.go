@@ -351,3 +351,29 @@ func TestRestartedMemberCatchesUpOnTheLog(t *testing.T) {
 	rec := publish(t, c, id, draft("from the late joiner"))
 	eventually(t, 20*time.Second, "restarted member cannot read the newcomer's bulletin", func() bool { return readable(b2, rec.ID) })
 }
+
+// Small topics deliver everything: flood publishing reaches every
+// subscribed member directly, whatever the mesh degree.
+func TestSmallTopicsDeliverEverything(t *testing.T) {
+	for _, size := range []int{2, 3, 5} {
+		t.Run(fmt.Sprintf("%d members", size), func(t *testing.T) {
+			nodes, id := federation(t, size, "migrant-smuggling")
+			var ids []string
+			for round := range 10 {
+				for i, n := range nodes {
+					ids = append(ids, publish(t, n, id, draft(fmt.Sprintf("round %d from %d", round, i))).ID)
+				}
+			}
+			for _, n := range nodes {
+				eventually(t, 30*time.Second, fmt.Sprintf("%s misses bulletins", n.cfg.Member.Name), func() bool {
+					for _, bid := range ids {
+						if !readable(n, bid) {
+							return false
+						}
+					}
+					return true
+				})
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/concordnet/concord/crypto"
@@ -169,6 +170,11 @@ func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
 	defer cancel()
 	if err := n.host.Connect(ctx, *info); err != nil {
 		return "", fmt.Errorf("connecting to %s: %w", info.ID, err)
+	}
+	// A peer's gater decides only once the handshake is done, which the
+	// dialer may already count as a connection: a ping tells.
+	if res := <-ping.Ping(ctx, n.host, info.ID); res.Error != nil {
+		return "", fmt.Errorf("connecting to %s: the peer closed the connection; its node admits only members of topics it holds, invitees and peers in its network.allow (%v)", info.ID, res.Error)
 	}
 	return info.ID, nil
 }

@@ -66,9 +66,13 @@ func newStatusCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "status [--wait DURATION]",
 		Short: "Show the daemon's status",
-		Long: `Show the daemon's identity, addresses, uptime and counts. With --wait, keep
-trying until the daemon answers or the duration runs out (for scripts and
-service managers that start the daemon and then use it).`,
+		Long: `Show the daemon's identity, addresses, version and uptime, and how many
+peers are connected, topics joined and bulletins stored (see concord topic
+list and concord list for those). With --wait, keep trying until the daemon
+answers or the duration runs out (for scripts and service managers that
+start the daemon and then use it).`,
+		Example: `  concord status
+  concord daemon & concord status --wait 30s`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			var st api.Status

@@ -10,7 +10,7 @@ import (
 
 func newInitCmd(g *globals) *cobra.Command {
 	var name, country string
-	var listen []string
+	var listen, allow []string
 	c := &cobra.Command{
 		Use:   "init --name NAME --country ISO3 [--listen MULTIADDR ...]",
 		Short: "Create a node home: keys, identity and config",
@@ -30,6 +30,7 @@ already initialized.`,
 			if len(listen) > 0 {
 				cfg.Network.Listen = listen
 			}
+			cfg.Network.Allow = append(cfg.Network.Allow, allow...)
 			if name == "" || country == "" {
 				return usageError{fmt.Errorf("init needs --name and --country (an ISO 3166-1 alpha-3 code such as FRA)")}
 			}
@@ -47,5 +48,6 @@ already initialized.`,
 	c.Flags().StringVar(&name, "name", "", "display name of the agency")
 	c.Flags().StringVar(&country, "country", "", "ISO 3166-1 alpha-3 country code, e.g. FRA")
 	c.Flags().StringArrayVar(&listen, "listen", nil, "listen multiaddr (repeatable; default TCP and QUIC on port 7700, all interfaces)")
+	c.Flags().StringArrayVar(&allow, "allow", nil, "peer ID admitted even without a shared topic (repeatable)")
 	return c
 }

@@ -75,9 +75,16 @@ else ~/.concord.`,
 	})
 	root.AddGroup(&cobra.Group{ID: "node", Title: "Node commands:"})
 	for _, c := range []*cobra.Command{
-		newInitCmd(g), newDaemonCmd(g), newIDCmd(g), newStatusCmd(g), newPeersCmd(g), newConnectCmd(g), newVersionCmd(g),
+		newInitCmd(g), newDaemonCmd(g), newIDCmd(g), newStatusCmd(g), newPeersCmd(g), newConnectCmd(g), newDemoCmd(g), newVersionCmd(g),
 	} {
 		c.GroupID = "node"
+		root.AddCommand(c)
+	}
+	root.AddGroup(&cobra.Group{ID: "analyst", Title: "Analyst commands:"})
+	for _, c := range []*cobra.Command{
+		newCategoriesCmd(g), newTopicCmd(g), newPublishCmd(g), newListCmd(g), newShowCmd(g), newWatchCmd(g),
+	} {
+		c.GroupID = "analyst"
 		root.AddCommand(c)
 	}
 	return root

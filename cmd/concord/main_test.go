@@ -30,6 +30,7 @@ func TestScripts(t *testing.T) {
 			"waitfor":     cmdWaitFor,
 			"envfromfile": cmdEnvFromFile,
 			"sigterm":     cmdSigterm,
+			"flipchar":    cmdFlipChar,
 		},
 	})
 }
@@ -86,4 +87,37 @@ func cmdSigterm(ts *testscript.TestScript, neg bool, args []string) {
 	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
 	ts.Check(err)
 	ts.Check(syscall.Kill(pid, syscall.SIGTERM))
+}
+
+// flipchar FILE INDEX replaces the letter or digit at byte INDEX of FILE
+// (counted from the end if negative; the nearest one before it if INDEX
+// holds another character) with another letter: 'A', or 'B' if it was 'A'.
+// That is one altered character in a card or token, still in the base64
+// alphabets.
+func cmdFlipChar(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: flipchar FILE INDEX")
+	}
+	data := []byte(ts.ReadFile(args[0]))
+	i, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if i < 0 {
+		i += len(data)
+	}
+	for i >= 0 && i < len(data) && !isAlnum(data[i]) {
+		i--
+	}
+	if i < 0 || i >= len(data) {
+		ts.Fatalf("%s has %d bytes and no letter or digit at or before index %s", args[0], len(data), args[1])
+	}
+	if data[i] == 'A' {
+		data[i] = 'B'
+	} else {
+		data[i] = 'A'
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o644))
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }

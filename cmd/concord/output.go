@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/concordnet/concord/node"
 	"github.com/concordnet/concord/node/api"
@@ -37,10 +40,14 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// table writes aligned columns.
+// table writes aligned columns, under header unless it is empty, without
+// the spaces tabwriter pads an empty last cell with.
 func table(w io.Writer, header string, rows [][]any) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, header)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
+	if header != "" {
+		fmt.Fprintln(tw, header)
+	}
 	for _, r := range rows {
 		for i, cell := range r {
 			if i > 0 {
@@ -51,8 +58,70 @@ func table(w io.Writer, header string, rows [][]any) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	for line := range bytes.Lines(buf.Bytes()) {
+		fmt.Fprintf(w, "%s\n", bytes.TrimRight(line, " \n"))
+	}
 }
 
-var stdout io.Writer = os.Stdout
+// The standard streams, as variables so that tests could swap them.
+var (
+	stdin  io.Reader = os.Stdin
+	stdout io.Writer = os.Stdout
+	stderr io.Writer = os.Stderr
+)
+
+// maxInputBytes bounds what a command reads from a file or stdin: no
+// input a command takes (card, token, body, attachment) is near this big.
+const maxInputBytes = 4 << 20
+
+// readInput reads the file at path, or stdin when path is "-".
+func readInput(path string) ([]byte, error) {
+	var r io.Reader = stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxInputBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxInputBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", inputName(path), maxInputBytes)
+	}
+	return data, nil
+}
+
+// inputName names an input path in messages.
+func inputName(path string) string {
+	if path == "-" {
+		return "standard input"
+	}
+	return path
+}
+
+// truncate shortens s to at most n characters, marking the cut with "…".
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return strings.TrimRight(string(r[:n-1]), " ") + "…"
+}
+
+// shortID abbreviates a 64-character hex topic or envelope ID; any unique
+// prefix of 4 or more characters is accepted back.
+func shortID(id string) string {
+	if len(id) <= 12 {
+		return id
+	}
+	return id[:12]
+}
+
+// minuteUTC formats a time for tables.
+func minuteUTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
 
 func nodeVersion() string { return node.Version() }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/concordnet/concord/protocol"
@@ -98,6 +99,28 @@ type Bulletin struct {
 	Audience  []string  `json:"audience,omitempty"`
 	Sealed    bool      `json:"sealed"`
 	*protocol.Bulletin
+}
+
+// UnmarshalJSON fills the embedded bulletin completely: its id, category
+// and audience share their JSON names with the outer fields, which would
+// otherwise take them alone.
+func (b *Bulletin) UnmarshalJSON(data []byte) error {
+	type outer Bulletin // same fields, no UnmarshalJSON: no recursion
+	var o outer
+	if err := json.Unmarshal(data, &o); err != nil {
+		return err
+	}
+	*b = Bulletin(o)
+	if b.Sealed {
+		b.Bulletin = nil
+		return nil
+	}
+	var inner protocol.Bulletin
+	if err := json.Unmarshal(data, &inner); err != nil {
+		return err
+	}
+	b.Bulletin = &inner
+	return nil
 }
 
 // RemoveRequest is POST /v1/topics/{topic}/remove.

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/concordnet/concord/node"
+	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/protocol"
+)
+
+// demoState is one member state of the demo federation.
+type demoState struct {
+	name, country string
+	home          node.Home
+	node          *node.Node
+	api           *api.Client
+}
+
+func newDemoCmd(g *globals) *cobra.Command {
+	var keep bool
+	var timeout time.Duration
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "Run a three-state federation on loopback, end to end",
+		Long: `Start three nodes (France, Nigeria, Brazil) in temporary homes on loopback.
+France creates a drug-trafficking topic and invites the two others, who join
+with their tokens; each state publishes a bulletin (Brazil's restricted to
+France); then every node's view is printed. Everything goes through the same
+local API the CLI uses. The homes are removed at the end unless --keep.`,
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(c.Context(), timeout)
+			defer cancel()
+			return runDemo(ctx, stdout, keep)
+		},
+	}
+	c.Flags().BoolVar(&keep, "keep", false, "keep the temporary homes and print where they are")
+	c.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "give up if the federation has not converged by then")
+	return c
+}
+
+func runDemo(ctx context.Context, w io.Writer, keep bool) error {
+	dir, err := os.MkdirTemp("", "concord-demo-")
+	if err != nil {
+		return err
+	}
+	if keep {
+		fmt.Fprintf(w, "homes kept under %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	states := []*demoState{
+		{name: "Office anti-stupéfiants", country: "FRA"},
+		{name: "National Drug Law Enforcement Agency", country: "NGA"},
+		{name: "Polícia Federal", country: "BRA"},
+	}
+	step(w, "starting three nodes on loopback")
+	for _, s := range states {
+		if err := s.start(dir); err != nil {
+			return err
+		}
+		defer s.node.Close()
+		fmt.Fprintf(w, "  %s  %-38s member %s\n", s.country, s.name, s.node.MemberID())
+	}
+	fra, nga, bra := states[0], states[1], states[2]
+	topic, err := demoTopic(ctx, w, fra, []*demoState{nga, bra})
+	if err != nil {
+		return err
+	}
+	ids, err := demoPublish(ctx, w, topic, fra, nga, bra)
+	if err != nil {
+		return err
+	}
+	step(w, "waiting until every node holds every bulletin")
+	for _, s := range states {
+		if err := waitBulletins(ctx, s, len(ids)); err != nil {
+			return err
+		}
+	}
+	for _, s := range states {
+		if err := printView(ctx, w, s); err != nil {
+			return err
+		}
+	}
+	step(w, "done: three states shared encrypted bulletins without a central hub")
+	return nil
+}
+
+func step(w io.Writer, msg string) { fmt.Fprintf(w, "\n== %s\n", msg) }
+
+func (s *demoState) start(dir string) error {
+	s.home = node.Home(filepath.Join(dir, strings.ToLower(s.country)))
+	cfg := node.DefaultConfig(s.name, s.country)
+	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+	cfg.Member.Contact = "duty-desk@" + strings.ToLower(s.country) + ".example"
+	if _, err := node.Init(s.home, cfg); err != nil {
+		return err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	n, err := node.Start(s.home, quiet)
+	if err != nil {
+		return err
+	}
+	s.node = n
+	s.api = api.NewClient(string(s.home), s.home.Socket())
+	return nil
+}
+
+// demoTopic creates the topic at owner and has every guest join it.
+func demoTopic(ctx context.Context, w io.Writer, owner *demoState, guests []*demoState) (string, error) {
+	step(w, owner.country+" creates a drug-trafficking topic")
+	var t api.Topic
+	err := owner.api.Do(ctx, "POST", "/v1/topics", api.CreateTopicRequest{Category: "drug-trafficking", Name: "West Africa cocaine route"}, &t)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(w, "  topic %s  %s\n", t.ID[:16], t.PubSub)
+	for _, g := range guests {
+		var id api.Identity
+		if err := g.api.Do(ctx, "GET", "/v1/id", nil, &id); err != nil {
+			return "", err
+		}
+		var inv api.InviteResponse
+		if err := owner.api.Do(ctx, "POST", "/v1/topics/"+t.ID+"/invite", api.InviteRequest{Card: id.Card}, &inv); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(w, "  %s invites %s: token %s… (%d characters)\n", owner.country, g.country, inv.Token[:28], len(inv.Token))
+		var joined api.Topic
+		if err := g.api.Do(ctx, "POST", "/v1/join", api.JoinRequest{Token: inv.Token}, &joined); err != nil {
+			return "", fmt.Errorf("%s joining: %w", g.country, err)
+		}
+		fmt.Fprintf(w, "  %s joined at epoch %d\n", g.country, joined.Epoch)
+	}
+	step(w, "waiting for the GossipSub mesh between the three members")
+	for _, s := range append([]*demoState{owner}, guests...) {
+		if err := poll(ctx, func() (bool, error) {
+			var ts []api.Topic
+			err := s.api.Do(ctx, "GET", "/v1/topics", nil, &ts)
+			return err == nil && len(ts) == 1 && ts[0].Members == 3 && ts[0].Peers == 2, err
+		}); err != nil {
+			return "", fmt.Errorf("%s never saw both partners on the topic: %w", s.country, err)
+		}
+	}
+	fmt.Fprintln(w, "  every member sees the two others")
+	return t.ID, nil
+}
+
+func demoPublish(ctx context.Context, w io.Writer, topic string, fra, nga, bra *demoState) ([]string, error) {
+	step(w, "each state publishes a bulletin")
+	drafts := []struct {
+		from  *demoState
+		draft protocol.BulletinDraft
+	}{
+		{fra, demoDraft("Container of cocaine expected at Le Havre", "MSC Aurora", "vessel", "AMBER", nil)},
+		{nga, demoDraft("Courier network through Lagos airport", "+234 803 555 0147", "phone", "GREEN", nil)},
+		{bra, demoDraft("Santos port broker under investigation", "Porto Seguro Logística Ltda", "organization", "RED",
+			[]string{fra.node.MemberID()})},
+	}
+	var ids []string
+	for _, d := range drafts {
+		var resp api.PublishResponse
+		if err := d.from.api.Do(ctx, "POST", "/v1/publish", api.PublishRequest{Topic: topic, Draft: d.draft}, &resp); err != nil {
+			return nil, fmt.Errorf("%s publishing: %w", d.from.country, err)
+		}
+		to := "all members"
+		if len(d.draft.Audience) > 0 {
+			to = "FRA only"
+		}
+		fmt.Fprintf(w, "  %s published %s  %q  (to %s)\n", d.from.country, resp.ID, d.draft.Title, to)
+		ids = append(ids, resp.ID)
+	}
+	return ids, nil
+}
+
+func demoDraft(title, entity, entityType, tlp string, audience []string) protocol.BulletinDraft {
+	return protocol.BulletinDraft{
+		Title: title, Summary: "Demonstration bulletin: " + strings.ToLower(title) + ".",
+		Body: "## Facts\n\nSynthetic data for the Concord demo.\n", Language: "en", TLP: tlp,
+		Handling: protocol.Handling{Code: "H2"}, SourceReliability: "B", InfoReliability: "2",
+		Entities: []protocol.Entity{{Type: entityType, Value: entity}}, Audience: audience,
+	}
+}
+
+func waitBulletins(ctx context.Context, s *demoState, n int) error {
+	return poll(ctx, func() (bool, error) {
+		var bs []api.Bulletin
+		err := s.api.Do(ctx, "GET", "/v1/bulletins?limit=0", nil, &bs)
+		return err == nil && len(bs) == n, err
+	})
+}
+
+func printView(ctx context.Context, w io.Writer, s *demoState) error {
+	var bs []api.Bulletin
+	if err := s.api.Do(ctx, "GET", "/v1/bulletins?limit=0", nil, &bs); err != nil {
+		return err
+	}
+	step(w, fmt.Sprintf("what %s (%s) sees", s.country, s.name))
+	rows := make([][]any, len(bs))
+	for i, b := range bs {
+		if b.Sealed {
+			rows[i] = []any{b.ID[:12] + "…", "-", "-", "(restricted to another member)"}
+			continue
+		}
+		rows[i] = []any{b.ID, b.TLP, b.Originator.Country, b.Title}
+	}
+	table(w, "ID\tTLP\tFROM\tTITLE", rows)
+	return nil
+}
+
+// poll calls cond every 50 ms until it holds or ctx ends.
+func poll(ctx context.Context, cond func() (bool, error)) error {
+	for {
+		ok, err := cond()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return err
+			}
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/concordnet/concord/node/api"
+)
+
+type listFlags struct {
+	topic, category, originator, since string
+	limit                              int
+	all                                bool
+}
+
+func newListCmd(g *globals) *cobra.Command {
+	var f listFlags
+	c := &cobra.Command{
+		Use:   "list [--topic T] [--category C] [--originator M] [--since TIME] [--limit N | --all]",
+		Short: "List bulletins, newest first",
+		Long: `List the bulletins this node holds, newest first: ID, creation time (UTC),
+topic, TLP, originator and title. A bulletin restricted to an audience
+that does not include this member shows "(restricted)" and its envelope ID.
+
+--since takes an RFC 3339 time, a date (from 00:00 UTC), or a duration back
+from now (24h, 90m, 7d). --limit defaults to 50; --all lists everything.`,
+		Example: `  concord list
+  concord list --topic "West Africa cocaine route" --since 7d
+  concord list --category drug-trafficking --all --json`,
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, _ []string) error {
+			if f.all && c.Flags().Changed("limit") {
+				return usageError{fmt.Errorf("--limit and --all cannot be used together: --all lists every matching bulletin")}
+			}
+			path, err := f.path(time.Now())
+			if err != nil {
+				return err
+			}
+			var bs []api.Bulletin
+			if err := g.call(c.Context(), "GET", path, nil, &bs); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(stdout, bs)
+			}
+			dir := newDirectory(g)
+			rows := make([][]any, len(bs))
+			for i, b := range bs {
+				rows[i] = dir.row(c.Context(), b)
+			}
+			table(stdout, listHeader, rows)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&f.topic, "topic", "", "only this topic (ID, unique prefix or name)")
+	c.Flags().StringVar(&f.category, "category", "", "only this crime category (see concord categories)")
+	c.Flags().StringVar(&f.originator, "originator", "", "only bulletins by this member ID")
+	c.Flags().StringVar(&f.since, "since", "", "only bulletins created since: RFC 3339, YYYY-MM-DD, or a duration such as 24h or 7d")
+	c.Flags().IntVar(&f.limit, "limit", 50, "list at most this many")
+	c.Flags().BoolVar(&f.all, "all", false, "list every matching bulletin")
+	return c
+}
+
+// path is the API query for the flags.
+func (f *listFlags) path(now time.Time) (string, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"topic": f.topic, "category": f.category, "originator": f.originator} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.since != "" {
+		t, err := parseSince(f.since, now)
+		if err != nil {
+			return "", err
+		}
+		q.Set("since", t.UTC().Format(time.RFC3339))
+	}
+	limit := f.limit
+	if f.all {
+		limit = 0
+	}
+	if limit < 0 {
+		return "", usageError{fmt.Errorf("--limit %d is negative: give a count, or --all", limit)}
+	}
+	q.Set("limit", strconv.Itoa(limit))
+	return "/v1/bulletins?" + q.Encode(), nil
+}
+
+const listHeader = "ID\tCREATED\tTOPIC\tTLP\tORIGINATOR\tTITLE"
+
+// directory names members for display, asking the daemon for a topic's
+// members the first time it needs one of them: sealed bulletins carry
+// only their author's member ID.
+type directory struct {
+	g       *globals
+	byTopic map[string][]api.Member
+}
+
+func newDirectory(g *globals) *directory {
+	return &directory{g: g, byTopic: map[string][]api.Member{}}
+}
+
+// member returns the member id of topic, refreshing the cache once when
+// it is unknown (it may have joined since).
+func (d *directory) member(ctx context.Context, topic, id string) (api.Member, bool) {
+	for attempt := 0; attempt < 2; attempt++ {
+		for _, m := range d.byTopic[topic] {
+			if m.ID == id {
+				return m, true
+			}
+		}
+		if attempt == 0 {
+			var ms []api.Member
+			if d.g.call(ctx, "GET", "/v1/topics/"+url.PathEscape(topic)+"/members", nil, &ms) != nil {
+				return api.Member{}, false
+			}
+			d.byTopic[topic] = ms
+		}
+	}
+	return api.Member{}, false
+}
+
+// name describes member id of topic as "COUNTRY Name", else by its ID.
+func (d *directory) name(ctx context.Context, topic, id string) string {
+	if m, ok := d.member(ctx, topic, id); ok {
+		return m.Country + " " + m.Name
+	}
+	return "member " + id
+}
+
+// row is a bulletin's line in list and watch. A sealed bulletin has no
+// creation time we may read: its receive time stands in; its ID is the
+// envelope ID, of which 26 characters are a prefix that show accepts.
+func (d *directory) row(ctx context.Context, b api.Bulletin) []any {
+	if b.Sealed || b.Bulletin == nil {
+		return []any{b.ID[:min(len(b.ID), 26)], minuteUTC(b.Received), b.TopicName, "-",
+			truncate(d.name(ctx, b.Topic, b.Author), 30), "(restricted)"}
+	}
+	return []any{b.ID, minuteUTC(b.Created), b.TopicName, b.TLP,
+		truncate(b.Originator.Country+" "+b.Originator.Agency, 30), truncate(b.Title, 50)}
+}

@@ -87,7 +87,16 @@ start the daemon and then use it).`,
 				{"peer", st.PeerID}, {"addrs", strings.Join(st.Addrs, " ")},
 				{"version", st.Version}, {"uptime", st.Uptime}, {"peers", st.Peers},
 				{"topics", st.Topics}, {"bulletins", st.Bulletins},
+				{"equivocations", len(st.Equivocations)},
 			})
+			if len(st.Equivocations) > 0 {
+				fmt.Fprintf(stdout, "\nWARNING: %d equivocation(s): an author signed two different envelopes with one sequence number\n(a cloned or malicious node; the second envelope is kept as evidence, not shown):\n", len(st.Equivocations))
+				rows := make([][]any, len(st.Equivocations))
+				for i, e := range st.Equivocations {
+					rows[i] = []any{e.Topic[:12], e.Author, e.Seq, e.Envelope[:16]}
+				}
+				table(stdout, "TOPIC\tAUTHOR\tSEQ\tEVIDENCE", rows)
+			}
 			return nil
 		},
 	}

@@ -22,14 +22,15 @@ Wherever a command takes TOPIC, give the topic ID, a unique prefix of it
 (4 characters or more) or the topic's exact name.`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("unknown command %q for %s: use create, list, members, invite or join (see `%s --help`)", args[0], c.CommandPath(), c.CommandPath())}
+				return usageError{fmt.Errorf("unknown command %q for %s: use create, list, members, invite, join, uninvite, remove, rotate, role or leave (see `%s --help`)", args[0], c.CommandPath(), c.CommandPath())}
 			}
 			return nil
 		},
 		RunE: func(c *cobra.Command, _ []string) error { return c.Help() },
 	}
 	c.AddCommand(newTopicCreateCmd(g), newTopicListCmd(g), newTopicMembersCmd(g),
-		newTopicInviteCmd(g), newTopicJoinCmd(g))
+		newTopicInviteCmd(g), newTopicJoinCmd(g), newTopicUninviteCmd(g), newTopicRemoveCmd(g),
+		newTopicRotateCmd(g), newTopicRoleCmd(g), newTopicLeaveCmd(g))
 	return c
 }
 
@@ -39,8 +40,9 @@ func newTopicCreateCmd(g *globals) *cobra.Command {
 		Use:   "create CATEGORY NAME [--max-age DAYS]",
 		Short: "Create a topic, owned by this member",
 		Long: `Create a topic in one crime category (see concord categories). This member
-becomes its owner and only admin. --max-age erases bulletins older than
-that many days on every member's node (default: keep until valid_until).`,
+becomes its owner and only admin. --max-age records in the topic's policy
+the maximum age, in days, of its bulletins (0: no limit); every member's
+node applies it once retention is enforced (docs/cli.md).`,
 		Example: `  concord topic create drug-trafficking "West Africa cocaine route"
   concord topic create money-laundering "Trade-based laundering" --max-age 365`,
 		Args: func(c *cobra.Command, args []string) error {
@@ -159,8 +161,8 @@ to the partner, who runs concord topic join TOKEN before it expires.`,
 				return printJSON(stdout, resp)
 			}
 			fmt.Fprintln(stdout, resp.Token)
-			fmt.Fprintf(stderr, "Invitation for member %s, valid for %s (until %s UTC).\nSend the token to the invitee, who runs: concord topic join TOKEN\n",
-				resp.Invitee, expires, resp.Expires.UTC().Format("2006-01-02 15:04"))
+			fmt.Fprintf(stderr, "Invitation for member %s, valid for %s (until %s UTC), nonce %s.\nSend the token to the invitee, who runs: concord topic join TOKEN\nTo revoke it before use: concord topic uninvite %s %s\n",
+				resp.Invitee, expires, resp.Expires.UTC().Format("2006-01-02 15:04"), resp.Nonce, args[0], resp.Nonce)
 			return nil
 		},
 	}

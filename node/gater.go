@@ -30,7 +30,7 @@ func (g gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) 
 }
 
 func (g gater) InterceptSecured(dir network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
-	if g.n.isolated.Load() {
+	if g.n.cutOff(p) {
 		return false
 	}
 	if dir == network.DirOutbound || g.n.admits(p) {
@@ -106,4 +106,13 @@ func (f subscriptionFilter) FilterIncomingSubscriptions(from peer.ID, subs []*pb
 		return nil, fmt.Errorf("peer %s announced %d subscriptions in one RPC, more than %d", from, len(subs), maxPeerSubscriptions)
 	}
 	return pubsub.FilterSubscriptions(subs, concordTopicName.MatchString), nil
+}
+
+// cutOff reports whether tests partitioned p away from this node.
+func (n *Node) cutOff(p peer.ID) bool {
+	if n.isolated.Load() {
+		return true
+	}
+	_, blocked := n.blocked.Load(p)
+	return blocked
 }

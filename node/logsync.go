@@ -32,21 +32,31 @@ const (
 // topic log's entries from index From on.
 // Head is the hash of the asker's entry at From-1 (absent when From is 0),
 // so that the peer can tell a log that forked below From.
+//
+// Kind "heads" asks for the peer's version vector of the topic; kind
+// "envelopes" asks for Author's envelopes with seq From to To.
 type SyncRequest struct {
-	Kind  string `cbor:"kind"`
-	Topic []byte `cbor:"topic"`
-	From  uint64 `cbor:"from"`
-	Head  []byte `cbor:"head,omitempty"`
+	Kind   string `cbor:"kind"`
+	Topic  []byte `cbor:"topic"`
+	From   uint64 `cbor:"from"`
+	To     uint64 `cbor:"to,omitempty"`
+	Head   []byte `cbor:"head,omitempty"`
+	Author string `cbor:"author,omitempty"`
 }
 
 // SyncResponse answers a SyncRequest. More says the peer holds entries
 // beyond the ones sent, to ask for next; Diverged says its entry at
 // From-1 is not the asker's Head: the logs forked.
+//
+// Heads answers "heads": author → highest seq up to which the peer holds
+// every envelope. Entries holds log entries or envelopes.
 type SyncResponse struct {
-	Entries  [][]byte `cbor:"entries,omitempty"`
-	More     bool     `cbor:"more,omitempty"`
-	Diverged bool     `cbor:"diverged,omitempty"`
-	Error    string   `cbor:"error,omitempty"`
+	Entries  [][]byte          `cbor:"entries,omitempty"`
+	Heads    map[string]uint64 `cbor:"heads,omitempty"`
+	LogLen   uint64            `cbor:"log_len,omitempty"`
+	More     bool              `cbor:"more,omitempty"`
+	Diverged bool              `cbor:"diverged,omitempty"`
+	Error    string            `cbor:"error,omitempty"`
 }
 
 func (n *Node) handleSyncStream(s network.Stream) {
@@ -64,8 +74,8 @@ func (n *Node) serveSync(s network.Stream) SyncResponse {
 		return SyncResponse{Error: "sync request unreadable or too large"}
 	}
 	var req SyncRequest
-	if err := canon.Unmarshal(data, &req); err != nil || req.Kind != syncKindLog || len(req.Topic) != 32 {
-		return SyncResponse{Error: "sync request is malformed or of an unknown kind"}
+	if err := canon.Unmarshal(data, &req); err != nil || len(req.Topic) != 32 {
+		return SyncResponse{Error: "sync request is malformed"}
 	}
 	t := n.topicByID([32]byte(req.Topic))
 	if t == nil {
@@ -78,6 +88,20 @@ func (n *Node) serveSync(s network.Stream) SyncResponse {
 		n.metrics.rejected.WithLabelValues("sync", "not-member").Inc()
 		return SyncResponse{Error: "not a member of this topic"}
 	}
+	switch req.Kind {
+	case syncKindLog:
+		return serveLog(state, req)
+	case syncKindHeads:
+		return n.serveHeads(state)
+	case syncKindEnvelopes:
+		return n.serveEnvelopes(state, req)
+	}
+	return SyncResponse{Error: fmt.Sprintf("unknown sync kind %q", req.Kind)}
+}
+
+// serveLog answers a "log" request: entries from req.From on, or
+// Diverged if our entry before them is not the asker's head.
+func serveLog(state *protocol.TopicState, req SyncRequest) SyncResponse {
 	if req.From > 0 {
 		if h, ok := state.EntryHash(req.From - 1); ok && string(h[:]) != string(req.Head) {
 			return SyncResponse{Diverged: true}
@@ -165,8 +189,8 @@ func (n *Node) askSync(p peer.ID, req SyncRequest) (*SyncResponse, error) {
 	return &resp, nil
 }
 
-// syncLogsWith catches up, in the background, every topic log we share
-// with peer p (called when p connects and when a gap is seen).
+// syncLogsWith catches up, in the background, every topic we share with
+// peer p, log first (called when p connects and when a gap is seen).
 func (n *Node) syncLogsWith(p peer.ID) {
 	for _, t := range n.allTopics() {
 		state, _ := t.snapshot()
@@ -174,8 +198,8 @@ func (n *Node) syncLogsWith(p peer.ID) {
 			continue
 		}
 		n.spawn(func() {
-			if err := n.fetchLog(t, p); err != nil {
-				n.log.Debug("log sync", "topic", state.ID.String(), "peer", p, "err", err)
+			if err := n.syncWith(t, p); err != nil {
+				n.log.Debug("sync", "topic", state.ID.String(), "peer", p, "err", err)
 			}
 		})
 	}

@@ -52,8 +52,11 @@ type Node struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// isolated cuts the node off the network (tests of partitions).
-	isolated atomic.Bool
+	// isolated cuts the node off the network, blocked off some peers, and
+	// dropGossip loses received envelopes: tests of partitions and loss.
+	isolated   atomic.Bool
+	blocked    sync.Map // peer.ID → struct{}
+	dropGossip func() bool
 
 	changedMu sync.Mutex
 	changed   chan struct{} // closed and replaced whenever a bulletin is stored
@@ -98,6 +101,7 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	}
 	n.dialBootstrap()
 	n.spawn(n.memberLoop)
+	n.spawn(n.syncLoop)
 	log.Info("daemon started", "home", string(h), "member", id.MemberID(), "peer", id.PeerID().String(), "addrs", n.Addrs())
 	return n, nil
 }

@@ -40,6 +40,9 @@ func (n *Node) validateEnvelope(ctx context.Context, from peer.ID, msg *pubsub.M
 	if msg.ReceivedFrom == n.host.ID() {
 		return pubsub.ValidationAccept // published by us: stored before publishing
 	}
+	if n.dropGossip != nil && n.dropGossip() {
+		return pubsub.ValidationIgnore
+	}
 	env, err := protocol.DecodeEnvelope(msg.Data)
 	if err != nil {
 		return n.rejectEnvelope(from, protocol.RejectionReason(err), err)
@@ -87,8 +90,14 @@ func (n *Node) rejectEnvelope(from peer.ID, reason string, err error) pubsub.Val
 // and stores envelope and bulletin in one durable write. It returns the
 // store's verdict, or the reason and error of a rejection.
 func (n *Node) ingest(ctx context.Context, t *topic, env *protocol.Envelope) (store.PutResult, string, error) {
+	return n.ingestWithGrace(ctx, t, env, graceEpochs)
+}
+
+// ingestWithGrace is ingest accepting envelopes up to grace epochs behind
+// the current one: sync fetches envelopes of any past epoch.
+func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Envelope, grace uint64) (store.PutResult, string, error) {
 	state, keys := t.snapshot()
-	if err := state.CheckEnvelope(env, graceEpochs); err != nil {
+	if err := state.CheckEnvelope(env, grace); err != nil {
 		return 0, protocol.RejectionReason(err), err
 	}
 	// The grace window is for members who have not yet seen a rotate; a
@@ -118,8 +127,28 @@ func (n *Node) ingest(ctx context.Context, t *topic, env *protocol.Envelope) (st
 	case res == store.Stored:
 		n.metrics.accepted.WithLabelValues("envelope").Inc()
 		n.notify()
+		n.noticeGap(t, env)
 	}
 	return res, "", nil
+}
+
+// noticeGap starts a sync with a member node when env's predecessor is
+// missing: gossip lost something, and sync knows exactly what.
+func (n *Node) noticeGap(t *topic, env *protocol.Envelope) {
+	if env.Seq == 1 {
+		return
+	}
+	if has, err := n.store.HasSeq(env.TopicID(), env.Author, env.Seq-1); err != nil || has {
+		return
+	}
+	if p, ok := n.randomMemberPeer(t); ok && t.gapSync.CompareAndSwap(false, true) {
+		n.spawn(func() {
+			defer t.gapSync.Store(false)
+			if _, err := n.fetchEnvelopes(t, p, env.Author); err != nil {
+				n.log.Debug("gap sync", "peer", p, "err", err)
+			}
+		})
+	}
 }
 
 // open decrypts an envelope if this node may read it and returns its
@@ -193,6 +222,7 @@ func bulletinRecord(rec *store.BulletinRecord, b *protocol.Bulletin) (*store.Bul
 // epoch (or to the restricted audience plus ourselves), signs and stores
 // the envelope durably, then publishes it. It returns once stored.
 func (n *Node) Publish(ctx context.Context, t *topic, draft *protocol.BulletinDraft) (*store.BulletinRecord, error) {
+	n.confirmOwnSeq(ctx, t)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	state, keys := t.state, t.keys

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -35,6 +36,42 @@ type topic struct {
 	bulletins *pubsub.Topic
 	log       *pubsub.Topic
 	cancel    context.CancelFunc
+
+	// seqConfirmed is set once peers confirmed our last seq (confirmOwnSeq).
+	seqConfirmed atomic.Bool
+	gapSync      atomic.Bool // a gap sync is running
+	syncMu       sync.Mutex
+	lastSync     map[peer.ID]syncRecord
+}
+
+// syncRecord is the outcome of the last sync with one peer.
+type syncRecord struct {
+	At      time.Time
+	Fetched int
+	Err     string
+}
+
+func (t *topic) markSynced(p peer.ID, fetched int, err error) {
+	t.syncMu.Lock()
+	defer t.syncMu.Unlock()
+	if t.lastSync == nil {
+		t.lastSync = map[peer.ID]syncRecord{}
+	}
+	r := syncRecord{At: time.Now().UTC(), Fetched: fetched}
+	if err != nil {
+		r.Err = err.Error()
+	}
+	t.lastSync[p] = r
+}
+
+func (t *topic) syncRecords() map[peer.ID]syncRecord {
+	t.syncMu.Lock()
+	defer t.syncMu.Unlock()
+	out := make(map[peer.ID]syncRecord, len(t.lastSync))
+	for p, r := range t.lastSync {
+		out[p] = r
+	}
+	return out
 }
 
 // snapshot returns the current state and keys; both are only ever

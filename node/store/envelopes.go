@@ -158,20 +158,7 @@ func (s *Store) LastOf(topic [32]byte, author string) (AuthorHead, error) {
 // VersionVector returns, for each author of a topic, the highest seq up to
 // which every envelope is stored (no gaps below it).
 func (s *Store) VersionVector(topic [32]byte) (map[string]uint64, error) {
-	vv := map[string]uint64{}
-	prefix := key(pfxAuthorLog, topic[:])
-	err := s.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			k := it.Item().Key()[len(prefix):]
-			author, seq := string(k[:len(k)-8]), binary.BigEndian.Uint64(k[len(k)-8:])
-			if seq == vv[author]+1 {
-				vv[author] = seq
-			}
-		}
-		return nil
-	})
+	vv, _, err := s.Heads(topic)
 	return vv, err
 }
 
@@ -223,4 +210,74 @@ func (s *Store) TopicEnvelopes(topic [32]byte) ([][]byte, error) {
 		})
 	})
 	return out, err
+}
+
+// EnvelopeRange returns author's envelopes on a topic with seq from..to
+// (to 0: no upper bound), in order, stopping before maxBytes or maxCount;
+// more says envelopes were left out.
+func (s *Store) EnvelopeRange(topic [32]byte, author string, from, to uint64, maxBytes, maxCount int) (out [][]byte, more bool, err error) {
+	prefix := key(pfxAuthorLog, topic[:], []byte(author))
+	size := 0
+	err = s.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Seek(authorKey(topic, author, from)); it.Valid(); it.Next() {
+			seq := binary.BigEndian.Uint64(it.Item().Key()[len(prefix):])
+			if to > 0 && seq > to {
+				return nil
+			}
+			id, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			raw, err := getValue(txn, key(pfxEnvelope, id))
+			if err != nil {
+				return err
+			}
+			if len(out) == maxCount || size+len(raw) > maxBytes {
+				more = true
+				return nil
+			}
+			out = append(out, raw)
+			size += len(raw)
+		}
+		return nil
+	})
+	return out, more, err
+}
+
+// Heads returns, per author of a topic, the highest contiguous seq held
+// (the version vector) and the highest seq held: where they differ, the
+// node knows it has a gap.
+func (s *Store) Heads(topic [32]byte) (contiguous, highest map[string]uint64, err error) {
+	contiguous, highest = map[string]uint64{}, map[string]uint64{}
+	prefix := key(pfxAuthorLog, topic[:])
+	err = s.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()[len(prefix):]
+			author, seq := string(k[:len(k)-8]), binary.BigEndian.Uint64(k[len(k)-8:])
+			if seq == contiguous[author]+1 {
+				contiguous[author] = seq
+			}
+			highest[author] = seq
+		}
+		return nil
+	})
+	return contiguous, highest, err
+}
+
+// HasSeq reports whether author's envelope seq is stored for a topic.
+func (s *Store) HasSeq(topic [32]byte, author string, seq uint64) (bool, error) {
+	found := false
+	err := s.View(func(txn *badger.Txn) error {
+		_, err := txn.Get(authorKey(topic, author, seq))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	return found, err
 }

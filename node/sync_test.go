@@ -1,0 +1,207 @@
+package node
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/concordnet/concord/node/store"
+	"github.com/concordnet/concord/protocol"
+)
+
+func TestMain(m *testing.M) {
+	syncInterval = 500 * time.Millisecond // tests wait seconds, not minutes
+	os.Exit(m.Run())
+}
+
+// sameVersionVectors reports whether every node holds the same envelopes
+// of a topic, and returns the vectors for failure messages.
+func sameVersionVectors(nodes []*Node, id protocol.TopicID) (bool, string) {
+	var first map[string]uint64
+	desc := ""
+	same := true
+	for i, n := range nodes {
+		vv, err := n.store.VersionVector(id)
+		if err != nil {
+			return false, err.Error()
+		}
+		desc += fmt.Sprintf("%s:%v ", n.cfg.Member.Name, vv)
+		if i == 0 {
+			first = vv
+		} else if fmt.Sprint(vv) != fmt.Sprint(first) {
+			same = false
+		}
+	}
+	return same, desc
+}
+
+func waitConverged(t *testing.T, nodes []*Node, id protocol.TopicID, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		same, desc := sameVersionVectors(nodes, id)
+		if same {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("version vectors differ after %v: %s", timeout, desc)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// listing returns the IDs and versions a node lists, for comparison.
+func listing(t *testing.T, n *Node, id protocol.TopicID) []string {
+	t.Helper()
+	tid := [32]byte(id)
+	recs, err := n.store.List(storeQuery(tid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range recs {
+		out = append(out, fmt.Sprintf("%s/%s/%d/%v", r.ID, r.Author, r.Seq, r.Sealed))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A member that was stopped while the others published 500 bulletins
+// catches up when it restarts: same version vectors, same listing.
+func TestOfflineMemberCatchesUp(t *testing.T) {
+	nodes, id := federation(t, 3, "drug-trafficking")
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	home, log := c.home, c.log
+	c.Close()
+	var wg sync.WaitGroup
+	for _, n := range []*Node{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 250 {
+				publish(t, n, id, draft(fmt.Sprintf("%s while c was down %d", n.cfg.Member.Name, i)))
+			}
+		}()
+	}
+	wg.Wait()
+	c2, err := Start(home, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c2.Close() })
+	all := []*Node{a, b, c2}
+	waitConverged(t, all, id, 60*time.Second)
+	want := listing(t, a, id)
+	if len(want) != 500 {
+		t.Fatalf("a lists %d bulletins, want 500", len(want))
+	}
+	if got := listing(t, c2, id); !slices.Equal(got, want) {
+		t.Fatalf("restarted member lists %d bulletins, a lists %d", len(got), len(want))
+	}
+}
+
+// partition cuts the nodes of one side off those of the other.
+func partition(t *testing.T, left, right []*Node) (heal func()) {
+	t.Helper()
+	for _, l := range left {
+		for _, r := range right {
+			l.blocked.Store(r.host.ID(), struct{}{})
+			r.blocked.Store(l.host.ID(), struct{}{})
+			l.host.Network().ClosePeer(r.host.ID())
+			r.host.Network().ClosePeer(l.host.ID())
+		}
+	}
+	return func() {
+		for _, n := range append(append([]*Node{}, left...), right...) {
+			n.blocked.Clear()
+			s, _ := n.topicByID(n.allTopics()[0].state.ID).snapshot()
+			n.dialMembers(s)
+		}
+	}
+}
+
+// A five-member topic split in two halves that both publish converges
+// once healed.
+func TestPartitionHeals(t *testing.T) {
+	nodes, id := federation(t, 5, "terrorism")
+	left, right := nodes[:3], nodes[3:]
+	heal := partition(t, left, right)
+	for i, n := range nodes {
+		for j := range 20 {
+			publish(t, n, id, draft(fmt.Sprintf("node %d during the partition %d", i, j)))
+		}
+	}
+	heal()
+	waitConverged(t, nodes, id, 60*time.Second)
+	want := listing(t, nodes[0], id)
+	if len(want) != 100 {
+		t.Fatalf("%d bulletins listed, want 100", len(want))
+	}
+	for _, n := range nodes[1:] {
+		if got := listing(t, n, id); !slices.Equal(got, want) {
+			t.Fatalf("%s lists %d bulletins, want %d", n.cfg.Member.Name, len(got), len(want))
+		}
+	}
+}
+
+// With a third of the gossip lost at every receiver, sync still
+// completes every node.
+func TestLossyGossipIsRepairedBySync(t *testing.T) {
+	nodes, id := federation(t, 4, "corruption")
+	for _, n := range nodes {
+		n.dropGossip = func() bool { return rand.Float64() < 0.33 }
+	}
+	for i, n := range nodes {
+		for j := range 25 {
+			publish(t, n, id, draft(fmt.Sprintf("lossy %d/%d", i, j)))
+		}
+	}
+	waitConverged(t, nodes, id, 60*time.Second)
+	for _, n := range nodes {
+		if got := len(listing(t, n, id)); got != 100 {
+			t.Fatalf("%s lists %d bulletins, want 100", n.cfg.Member.Name, got)
+		}
+	}
+}
+
+// A node that lost its database but kept its keys learns its last seq
+// from its peers before publishing again: no seq is reused.
+func TestLostDatabaseNeverReusesSeq(t *testing.T) {
+	nodes, id := federation(t, 2, "money-laundering")
+	a, b := nodes[0], nodes[1]
+	for i := range 3 {
+		publish(t, b, id, draft(fmt.Sprintf("before the loss %d", i)))
+	}
+	waitConverged(t, nodes, id, 20*time.Second)
+	home, log := b.home, b.log
+	b.Close()
+	if err := os.RemoveAll(home.DB()); err != nil {
+		t.Fatal(err)
+	}
+	// Without its database the node has lost the topic too: it is invited
+	// back, as an operator would do after restoring only the keys.
+	b2, err := Start(home, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b2.Close() })
+	if _, _, err := a.Remove(t.Context(), a.topicByID(id), b2.id.MemberID(), "database lost"); err != nil {
+		t.Fatal(err)
+	}
+	invite(t, a, b2, id)
+	waitMesh(t, []*Node{a, b2}, id)
+	rec := publish(t, b2, id, draft("after the loss"))
+	if rec.Seq != 4 {
+		t.Fatalf("after losing its database the node published seq %d, want 4", rec.Seq)
+	}
+	ev, _ := a.store.Equivocations()
+	if len(ev) != 0 {
+		t.Fatalf("equivocation after recovery: %+v", ev)
+	}
+}
+
+func storeQuery(id [32]byte) store.Query { return store.Query{Topic: &id} }

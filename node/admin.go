@@ -158,7 +158,7 @@ func (n *Node) Leave(ctx context.Context, t *topic, reason string) (*protocol.To
 // resolveMember finds a current member by ID, unique ID prefix (4+
 // characters) or the country code of exactly one member.
 func resolveMember(s *protocol.TopicState, ref string) (string, error) {
-	ids, err := resolveMembers(s, []string{ref})
+	ids, err := resolveMembersAs(s, []string{ref}, "member")
 	if err != nil {
 		return "", err
 	}

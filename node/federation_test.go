@@ -130,10 +130,11 @@ func publish(t testing.TB, n *Node, id protocol.TopicID, d *protocol.BulletinDra
 	return rec
 }
 
-// readable reports whether n holds bulletin id decrypted.
+// readable reports whether n holds bulletin id decrypted, content and all
+// (a tombstone is not readable).
 func readable(n *Node, id string) bool {
 	rec, err := n.store.Bulletin(id)
-	return err == nil && !rec.Sealed
+	return err == nil && !rec.Sealed && len(rec.Bulletin) > 0
 }
 
 func TestThreeStatesShareBulletins(t *testing.T) {

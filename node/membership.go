@@ -19,6 +19,11 @@ func (n *Node) CreateTopic(ctx context.Context, category, name string, policy pr
 	if _, err := protocol.LookupCategory(category); err != nil {
 		return nil, err
 	}
+	for _, t := range n.allTopics() {
+		if s, _ := t.snapshot(); s.Name == name {
+			return nil, fmt.Errorf("this node already belongs to a topic named %q (%s); choose another name", name, s.ID.Short())
+		}
+	}
 	card, err := n.Card()
 	if err != nil {
 		return nil, err

@@ -102,6 +102,7 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	n.dialBootstrap()
 	n.spawn(n.memberLoop)
 	n.spawn(n.syncLoop)
+	n.spawn(n.retentionLoop)
 	log.Info("daemon started", "home", string(h), "member", id.MemberID(), "peer", id.PeerID().String(), "addrs", n.Addrs())
 	return n, nil
 }

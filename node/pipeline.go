@@ -24,7 +24,6 @@ const (
 	reasonWrongTopic    = "wrong-pubsub-topic"
 	reasonUndecryptable = "undecryptable"
 	reasonBadBulletin   = "bad-bulletin"
-	reasonUnsupported   = "unsupported-kind"
 	reasonStore         = "store-error"
 )
 
@@ -63,12 +62,15 @@ func (n *Node) validateEnvelope(ctx context.Context, from peer.ID, msg *pubsub.M
 		n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
 		n.syncLogsWith(msg.ReceivedFrom)
 		return pubsub.ValidationIgnore
-	case reason == reasonUnsupported:
-		n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
-		return pubsub.ValidationIgnore // a newer node's kind: not an attack
 	case reason == reasonStore:
 		n.log.Error("storing a received envelope", "err", err)
 		return pubsub.ValidationIgnore // our disk's fault, not the sender's
+	case reason == reasonNotOriginator || reason == reasonBadRevision:
+		// Judged against the bulletin we hold: a forwarder that did not
+		// hold it yet accepted the envelope in good faith.
+		n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
+		n.log.Debug("envelope rejected", "from", from, "reason", reason, "err", err)
+		return pubsub.ValidationIgnore
 	case err != nil:
 		return n.rejectEnvelope(from, reason, err)
 	case res == store.Duplicate:
@@ -106,18 +108,20 @@ func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Enve
 	if _, ok := state.Members[env.Author]; !ok {
 		return 0, protocol.ReasonNotMember, fmt.Errorf("envelope %s: author %s is no longer a member of topic %s", env.ID.Short(), env.Author, state.ID.Short())
 	}
-	if env.Kind != protocol.KindBulletin {
-		return 0, reasonUnsupported, fmt.Errorf("envelope %s: kind %q is not handled by this version", env.ID.Short(), env.Kind)
-	}
 	rec, reason, err := n.open(state, keys, env)
 	if err != nil {
 		return 0, reason, err
 	}
+	retainOnArrival(rec, state.Policy, time.Now())
 	ref := store.EnvelopeRef{Topic: state.ID, Author: env.Author, Seq: env.Seq, Prev: env.Prev, ID: env.ID}
 	res, err := n.store.PutEnvelope(ctx, ref, env.Raw, rec)
 	switch {
 	case errors.Is(err, store.ErrBrokenChain):
 		return 0, reasonBrokenChain, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+	case errors.Is(err, store.ErrNotOriginator):
+		return 0, reasonNotOriginator, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+	case errors.Is(err, store.ErrBadRevision):
+		return 0, reasonBadRevision, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
 	case err != nil:
 		return 0, reasonStore, err
 	case res == store.Equivocation:
@@ -151,16 +155,18 @@ func (n *Node) noticeGap(t *topic, env *protocol.Envelope) {
 	}
 }
 
-// open decrypts an envelope if this node may read it and returns its
-// bulletin record; an envelope for a restricted audience we are not in,
-// or for an epoch whose key we never held, gives a sealed record.
+// open decrypts an envelope if this node may read it and returns the
+// bulletin record it makes alone (see store.PutEnvelope). An envelope for
+// a restricted audience we are not in, or for an epoch whose key we never
+// held, gives a sealed record, or none for a revision or revocation: the
+// ID of the bulletin it concerns is inside, so it cannot be tied to one.
 func (n *Node) open(state *protocol.TopicState, keys map[uint64]*crypto.EpochKey, env *protocol.Envelope) (*store.BulletinRecord, string, error) {
-	rec := &store.BulletinRecord{
-		ID: env.ID.String(), Topic: state.ID, Category: state.Category, Envelope: env.ID, Author: env.Author,
-		Seq: env.Seq, Kind: env.Kind, Created: env.TS, Received: time.Now().UTC(), Audience: env.Audience, Sealed: true,
-	}
+	rec := envelopeRecord(state, env, time.Now())
 	identity := n.readerIdentity(keys, env)
-	if identity == nil {
+	switch {
+	case identity == nil && env.Kind != protocol.KindBulletin:
+		return nil, "", nil
+	case identity == nil:
 		return rec, "", nil
 	}
 	plaintext, err := crypto.Decrypt(env.Ciphertext, maxPlaintext, identity)
@@ -172,14 +178,16 @@ func (n *Node) open(state *protocol.TopicState, keys map[uint64]*crypto.EpochKey
 	if err != nil {
 		return nil, protocol.RejectionReason(err), err
 	}
-	b, err := protocol.DecodeBulletin(inner.Payload)
-	if err != nil {
-		return nil, reasonBadBulletin, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+	return openPayload(rec, inner.Payload, env, state)
+}
+
+// envelopeRecord is the sealed record of env: what every node knows of it
+// without decrypting.
+func envelopeRecord(state *protocol.TopicState, env *protocol.Envelope, received time.Time) *store.BulletinRecord {
+	return &store.BulletinRecord{
+		ID: env.ID.String(), Topic: state.ID, Category: state.Category, Envelope: env.ID, Author: env.Author,
+		Seq: env.Seq, Kind: env.Kind, Created: env.TS, Received: received.UTC(), Audience: env.Audience, Sealed: true,
 	}
-	if err := checkBulletinMatches(b, env, state); err != nil {
-		return nil, reasonBadBulletin, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
-	}
-	return bulletinRecord(rec, b)
 }
 
 // readerIdentity returns the key that opens env, or nil if we may not.
@@ -205,6 +213,10 @@ func checkBulletinMatches(b *protocol.Bulletin, env *protocol.Envelope, state *p
 		return fmt.Errorf("bulletin category %q is not the topic's %q", b.Category, state.Category)
 	case !slices.Equal(b.Audience, env.Audience):
 		return errors.New("bulletin audience differs from the envelope's")
+	case env.Kind == protocol.KindBulletin && b.Version != 1:
+		return fmt.Errorf("a new bulletin has version 1, not %d; later versions travel as revisions", b.Version)
+	case env.Kind == protocol.KindRevision && b.Version < 2:
+		return fmt.Errorf("a revision has version 2 or more, not %d", b.Version)
 	}
 	return nil
 }
@@ -215,13 +227,45 @@ func bulletinRecord(rec *store.BulletinRecord, b *protocol.Bulletin) (*store.Bul
 		return nil, reasonBadBulletin, err
 	}
 	rec.ID, rec.Created, rec.Sealed, rec.Bulletin = b.ID, b.Created, false, data
+	rec.Version, rec.Modified, rec.ValidUntil = b.Version, b.Modified, b.ValidUntil
 	return rec, "", nil
 }
 
-// Publish builds a bulletin from draft, encrypts it to the topic's current
-// epoch (or to the restricted audience plus ourselves), signs and stores
-// the envelope durably, then publishes it. It returns once stored.
+// Publish builds a bulletin from draft and publishes it on t (see emit).
 func (n *Node) Publish(ctx context.Context, t *topic, draft *protocol.BulletinDraft) (*store.BulletinRecord, error) {
+	return n.emit(ctx, t, func(state *protocol.TopicState, now time.Time) (*outgoing, error) {
+		b, err := draft.Build(protocol.Stamp{
+			ID: protocol.NewBulletinID(), Version: 1, Created: now, Modified: now, Category: state.Category,
+			Originator: protocol.Originator{Member: n.id.MemberID(), Country: n.cfg.Member.Country, Agency: n.cfg.Member.Name, Contact: n.cfg.Member.Contact},
+		})
+		if err != nil {
+			return nil, err
+		}
+		return bulletinOut(protocol.KindBulletin, b)
+	})
+}
+
+// outgoing is the one envelope an analyst's action publishes.
+type outgoing struct {
+	kind     string
+	payload  []byte
+	audience []string // restricted audience; empty: the epoch key
+}
+
+func bulletinOut(kind string, b *protocol.Bulletin) (*outgoing, error) {
+	payload, err := protocol.EncodeBulletin(b)
+	if err != nil {
+		return nil, err
+	}
+	return &outgoing{kind: kind, payload: payload, audience: b.Audience}, nil
+}
+
+// emit publishes the envelope build makes: it encrypts it to the topic's
+// current epoch (or to its restricted audience and ourselves), signs it,
+// stores it durably, then gossips it, and returns the stored record once
+// committed. The topic's lock is held throughout, so that sequence numbers
+// never repeat and build sees our own latest envelopes.
+func (n *Node) emit(ctx context.Context, t *topic, build func(*protocol.TopicState, time.Time) (*outgoing, error)) (*store.BulletinRecord, error) {
 	n.confirmOwnSeq(ctx, t)
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -231,35 +275,31 @@ func (n *Node) Publish(ctx context.Context, t *topic, draft *protocol.BulletinDr
 		return nil, fmt.Errorf("this member is no longer a member of topic %q", state.Name)
 	}
 	now := time.Now().UTC()
-	b, err := draft.Build(protocol.Stamp{
-		ID: protocol.NewBulletinID(), Version: 1, Created: now, Modified: now, Category: state.Category,
-		Originator: protocol.Originator{Member: me, Country: n.cfg.Member.Country, Agency: n.cfg.Member.Name, Contact: n.cfg.Member.Contact},
-	})
+	out, err := build(state, now)
 	if err != nil {
 		return nil, err
 	}
-	recipients, err := n.recipients(state, keys, b.Audience)
+	recipients, err := n.recipients(state, keys, out.audience)
 	if err != nil {
 		return nil, err
 	}
-	payload, err := protocol.EncodeBulletin(b)
+	env, err := n.seal(state, out.kind, out.payload, out.audience, recipients, now)
 	if err != nil {
 		return nil, err
 	}
-	env, err := n.seal(state, protocol.KindBulletin, payload, b.Audience, recipients, now)
+	// Our record is made as every receiver makes it, from the payload.
+	rec, _, err := openPayload(envelopeRecord(state, env, now), out.payload, env, state)
 	if err != nil {
 		return nil, err
 	}
-	rec, _, err := bulletinRecord(&store.BulletinRecord{
-		Topic: state.ID, Category: state.Category, Envelope: env.ID, Author: me, Seq: env.Seq,
-		Kind: env.Kind, Received: now, Audience: env.Audience,
-	}, b)
-	if err != nil {
-		return nil, err
-	}
+	retainOnArrival(rec, state.Policy, now)
 	ref := store.EnvelopeRef{Topic: state.ID, Author: me, Seq: env.Seq, Prev: env.Prev, ID: env.ID}
-	if res, err := n.store.PutEnvelope(ctx, ref, env.Raw, rec); err != nil || res != store.Stored {
-		return nil, fmt.Errorf("storing the envelope: result %d: %w", res, err)
+	res, err := n.store.PutEnvelope(ctx, ref, env.Raw, rec)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("storing the envelope: %w", err)
+	case res != store.Stored:
+		return nil, fmt.Errorf("storing the envelope: seq %d of this member on topic %q is already taken; nothing was published", env.Seq, state.Name)
 	}
 	n.metrics.published.Inc()
 	n.notify()

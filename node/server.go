@@ -22,6 +22,7 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("GET /v1/id", n.handleID)
 	mux.HandleFunc("GET /v1/peers", n.handlePeers)
 	mux.HandleFunc("POST /v1/connect", n.handleConnect)
+	mux.HandleFunc("GET /v1/backup", n.handleBackup)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.registry, promhttp.HandlerOpts{}))
 	n.topicRoutes(mux)
 	return mux
@@ -77,6 +78,7 @@ func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
 		Topics:        len(n.allTopics()),
 		Bulletins:     count,
 		Equivocations: equivocations,
+		Sync:          n.syncStatus(),
 	})
 }
 
@@ -137,4 +139,32 @@ func (n *Node) handleConnect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, api.ConnectResponse{PeerID: id.String()})
+}
+
+// syncStatus reports each topic's version vector, gaps and last syncs.
+func (n *Node) syncStatus() []api.TopicSync {
+	out := []api.TopicSync{}
+	for _, t := range n.allTopics() {
+		s, _ := t.snapshot()
+		vv, highest, err := n.store.Heads(s.ID)
+		if err != nil {
+			continue
+		}
+		ts := api.TopicSync{Topic: s.ID.String(), Name: s.Name, VersionVector: vv}
+		for author, h := range highest {
+			if h > vv[author] {
+				if ts.Gaps == nil {
+					ts.Gaps = map[string]uint64{}
+				}
+				ts.Gaps[author] = h
+			}
+		}
+		for p, r := range t.syncRecords() {
+			member, _ := s.PeerMember(p)
+			ts.LastSync = append(ts.LastSync, api.PeerSync{Peer: p.String(), Member: member, At: r.At, Fetched: r.Fetched, Error: r.Err})
+		}
+		slices.SortFunc(ts.LastSync, func(a, b api.PeerSync) int { return strings.Compare(a.Peer, b.Peer) })
+		out = append(out, ts)
+	}
+	return out
 }

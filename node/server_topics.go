@@ -32,6 +32,8 @@ func (n *Node) topicRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/publish", n.handlePublish)
 	mux.HandleFunc("GET /v1/bulletins", n.handleList)
 	mux.HandleFunc("GET /v1/bulletins/{id}", n.handleShow)
+	mux.HandleFunc("POST /v1/bulletins/{id}/revise", n.handleRevise)
+	mux.HandleFunc("POST /v1/bulletins/{id}/revoke", n.handleRevoke)
 	mux.HandleFunc("GET /v1/watch", n.handleWatch)
 }
 
@@ -46,7 +48,7 @@ func (n *Node) handleCategories(w http.ResponseWriter, r *http.Request) {
 func (n *Node) topicInfo(t *topic) api.Topic {
 	s, _ := t.snapshot()
 	me := n.id.MemberID()
-	role := ""
+	role := "former" // removed, or left: the node keeps what it could read
 	if m := s.Members[me]; m != nil {
 		role = m.Role
 	}
@@ -180,6 +182,12 @@ func (n *Node) handlePublish(w http.ResponseWriter, r *http.Request) {
 // resolveMembers turns audience references (member IDs, unique prefixes,
 // or country codes held by exactly one member) into member IDs.
 func resolveMembers(s *protocol.TopicState, refs []string) ([]string, error) {
+	return resolveMembersAs(s, refs, "audience")
+}
+
+// resolveMembersAs is resolveMembers naming the references as what in
+// its errors.
+func resolveMembersAs(s *protocol.TopicState, refs []string, what string) ([]string, error) {
 	var out []string
 	for _, ref := range refs {
 		var matches []string
@@ -191,11 +199,11 @@ func resolveMembers(s *protocol.TopicState, refs []string) ([]string, error) {
 		}
 		switch len(matches) {
 		case 0:
-			return nil, fmt.Errorf("audience %q is not a member of topic %q: give a member ID, a unique prefix, or the country code of one member (see `concord topic members`)", ref, s.Name)
+			return nil, fmt.Errorf("%s %q is not a member of topic %q: give a member ID, a unique prefix, or the country code of one member (see `concord topic members`)", what, ref, s.Name)
 		case 1:
 			out = append(out, matches[0])
 		default:
-			return nil, fmt.Errorf("audience %q matches %d members of topic %q; give a member ID", ref, len(matches), s.Name)
+			return nil, fmt.Errorf("%s %q matches %d members of topic %q; give a member ID", what, ref, len(matches), s.Name)
 		}
 	}
 	return out, nil
@@ -205,14 +213,16 @@ func resolveMembers(s *protocol.TopicState, refs []string) ([]string, error) {
 func (n *Node) bulletinView(rec store.BulletinRecord, full bool) (api.Bulletin, error) {
 	v := api.Bulletin{
 		ID: rec.ID, Topic: protocol.TopicID(rec.Topic).String(), Category: rec.Category, Author: rec.Author,
-		Envelope: protocol.EnvelopeID(rec.Envelope).String(), Seq: rec.Seq, Received: rec.Received,
-		Audience: rec.Audience, Sealed: rec.Sealed,
+		Envelope: protocol.EnvelopeID(rec.Envelope).String(), Seq: rec.Seq, Version: rec.Version,
+		Created: rec.Created, Received: rec.Received, Audience: rec.Audience, Sealed: rec.Sealed,
+		Revoked: rec.Revoked, RevocationReason: rec.Reason, RevokedAt: timeOrNil(rec.RevokedAt),
+		Expired: rec.Expired, ExpiredAt: timeOrNil(rec.ExpiredAt), History: historyView(rec.History),
 	}
 	if t := n.topicByID(rec.Topic); t != nil {
 		s, _ := t.snapshot()
 		v.TopicName = s.Name
 	}
-	if rec.Sealed {
+	if rec.Sealed || rec.Tombstone() {
 		return v, nil
 	}
 	var b protocol.Bulletin
@@ -287,6 +297,10 @@ func (n *Node) parseQuery(r *http.Request) (store.Query, error) {
 
 func (n *Node) handleShow(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if len(id) < 4 {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("bulletin ID %q is too short: give the ID or a prefix of 4 characters or more", id))
+		return
+	}
 	rec, err := n.store.Bulletin(id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/protocol"
 )
 
 func newCategoriesCmd(g *globals) *cobra.Command {
@@ -15,9 +16,10 @@ Declaration on Crime and Public Security (1996): the slug to give to
 concord topic create, the title, and the Declaration's articles.`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
+			// The taxonomy is part of the protocol: no daemon needed.
 			var cats []api.Category
-			if err := g.call(c.Context(), "GET", "/v1/categories", nil, &cats); err != nil {
-				return err
+			for _, cat := range protocol.Categories() {
+				cats = append(cats, api.Category{Slug: cat.Slug, Title: cat.Title, Articles: cat.Articles})
 			}
 			if g.json {
 				return printJSON(stdout, cats)

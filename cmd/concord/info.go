@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,6 +90,7 @@ start the daemon and then use it).`,
 				{"topics", st.Topics}, {"bulletins", st.Bulletins},
 				{"equivocations", len(st.Equivocations)},
 			})
+			printSync(st.Sync)
 			if len(st.Equivocations) > 0 {
 				fmt.Fprintf(stdout, "\nWARNING: %d equivocation(s): an author signed two different envelopes with one sequence number\n(a cloned or malicious node; the second envelope is kept as evidence, not shown):\n", len(st.Equivocations))
 				rows := make([][]any, len(st.Equivocations))
@@ -196,4 +198,51 @@ func (g *globals) identity(ctx context.Context) (api.Identity, error) {
 		return id, cerr
 	}
 	return node.IdentityOf(card), nil
+}
+
+// printSync shows, per topic, the version vector, gaps and last syncs.
+func printSync(topics []api.TopicSync) {
+	for _, ts := range topics {
+		fmt.Fprintf(stdout, "\ntopic %s (%s)\n", ts.Name, ts.Topic[:12])
+		authors := make([]string, 0, len(ts.VersionVector))
+		for a := range ts.VersionVector {
+			authors = append(authors, a)
+		}
+		for a := range ts.Gaps {
+			if _, ok := ts.VersionVector[a]; !ok {
+				authors = append(authors, a)
+			}
+		}
+		slices.Sort(authors)
+		rows := make([][]any, len(authors))
+		for i, a := range authors {
+			gap := "-"
+			if h, ok := ts.Gaps[a]; ok {
+				gap = fmt.Sprintf("missing %d..%d", ts.VersionVector[a]+1, h-1)
+			}
+			rows[i] = []any{a, ts.VersionVector[a], gap}
+		}
+		table(stdout, "  AUTHOR\tHELD UP TO SEQ\tGAPS", indent(rows))
+		for _, p := range ts.LastSync {
+			status := fmt.Sprintf("fetched %d", p.Fetched)
+			if p.Error != "" {
+				status = "error: " + p.Error
+			}
+			fmt.Fprintf(stdout, "  last sync with %s: %s, %s\n", short(p.Peer), p.At.Format("2006-01-02 15:04:05Z"), status)
+		}
+	}
+}
+
+func indent(rows [][]any) [][]any {
+	for _, r := range rows {
+		r[0] = fmt.Sprint("  ", r[0])
+	}
+	return rows
+}
+
+func short(s string) string {
+	if len(s) > 16 {
+		return s[:16] + "…"
+	}
+	return s
 }

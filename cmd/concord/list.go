@@ -23,9 +23,11 @@ func newListCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "list [--topic T] [--category C] [--originator M] [--since TIME] [--limit N | --all]",
 		Short: "List bulletins, newest first",
-		Long: `List the bulletins this node holds, newest first: ID, creation time (UTC),
-topic, TLP, originator and title. A bulletin restricted to an audience
-that does not include this member shows "(restricted)" and its envelope ID.
+		Long: `List the bulletins this node holds, newest first: ID, version, creation time
+(UTC), topic, TLP, originator and title. A bulletin restricted to an audience
+that does not include this member shows "(restricted)" and its envelope ID;
+a revoked one "(revoked: REASON)". Bulletins erased by retention are not
+listed.
 
 --since takes an RFC 3339 time, a date (from 00:00 UTC), or a duration back
 from now (24h, 90m, 7d). --limit defaults to 50; --all lists everything.`,
@@ -92,7 +94,7 @@ func (f *listFlags) path(now time.Time) (string, error) {
 	return "/v1/bulletins?" + q.Encode(), nil
 }
 
-const listHeader = "ID\tCREATED\tTOPIC\tTLP\tORIGINATOR\tTITLE"
+const listHeader = "ID\tVER\tCREATED\tTOPIC\tTLP\tORIGINATOR\tTITLE"
 
 // directory names members for display, asking the daemon for a topic's
 // members the first time it needs one of them: sealed bulletins carry
@@ -136,12 +138,21 @@ func (d *directory) name(ctx context.Context, topic, id string) string {
 
 // row is a bulletin's line in list and watch. A sealed bulletin has no
 // creation time we may read: its receive time stands in; its ID is the
-// envelope ID, of which 26 characters are a prefix that show accepts.
+// envelope ID, of which 26 characters are a prefix that show accepts. A
+// tombstone has no title: the reason it was erased stands in.
 func (d *directory) row(ctx context.Context, b api.Bulletin) []any {
-	if b.Sealed || b.Bulletin == nil {
-		return []any{b.ID[:min(len(b.ID), 26)], minuteUTC(b.Received), b.TopicName, "-",
+	switch {
+	case b.Tombstone():
+		note := "(expired)"
+		if b.Revoked {
+			note = "(revoked: " + b.RevocationReason + ")"
+		}
+		return []any{b.ID, versionCell(b), minuteUTC(b.Created), b.TopicName, "-",
+			truncate(d.name(ctx, b.Topic, b.Author), 30), truncate(note, 50)}
+	case b.Sealed || b.Bulletin == nil:
+		return []any{b.ID[:min(len(b.ID), 26)], "-", minuteUTC(b.Received), b.TopicName, "-",
 			truncate(d.name(ctx, b.Topic, b.Author), 30), "(restricted)"}
 	}
-	return []any{b.ID, minuteUTC(b.Created), b.TopicName, b.TLP,
+	return []any{b.ID, b.Version, minuteUTC(b.Created), b.TopicName, b.TLP,
 		truncate(b.Originator.Country+" "+b.Originator.Agency, 30), truncate(b.Title, 50)}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -34,7 +35,7 @@ func run(args []string) int {
 	fmt.Fprintln(os.Stderr, "concord:", err)
 	var usage usageError
 	switch {
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), isCobraUsage(err):
 		return exitUsage
 	case errors.Is(err, api.ErrNoDaemon):
 		return exitNoDaemon
@@ -75,14 +76,14 @@ else ~/.concord.`,
 	})
 	root.AddGroup(&cobra.Group{ID: "node", Title: "Node commands:"})
 	for _, c := range []*cobra.Command{
-		newInitCmd(g), newDaemonCmd(g), newIDCmd(g), newStatusCmd(g), newPeersCmd(g), newConnectCmd(g), newDemoCmd(g), newVersionCmd(g),
+		newInitCmd(g), newDaemonCmd(g), newIDCmd(g), newStatusCmd(g), newPeersCmd(g), newConnectCmd(g), newDemoCmd(g), newBackupCmd(g), newRestoreCmd(g), newVersionCmd(g),
 	} {
 		c.GroupID = "node"
 		root.AddCommand(c)
 	}
 	root.AddGroup(&cobra.Group{ID: "analyst", Title: "Analyst commands:"})
 	for _, c := range []*cobra.Command{
-		newCategoriesCmd(g), newTopicCmd(g), newPublishCmd(g), newListCmd(g), newShowCmd(g), newWatchCmd(g),
+		newCategoriesCmd(g), newTopicCmd(g), newPublishCmd(g), newReviseCmd(g), newRevokeCmd(g), newListCmd(g), newShowCmd(g), newWatchCmd(g),
 	} {
 		c.GroupID = "analyst"
 		root.AddCommand(c)
@@ -98,4 +99,10 @@ func exactArgs(n int) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// isCobraUsage recognises the usage errors cobra reports itself.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "if any flags in the group")
 }

@@ -81,8 +81,8 @@ func TestParseValidUntil(t *testing.T) {
 }
 
 func TestWatchLine(t *testing.T) {
-	got := watchLine([]string{"id", "when", "a topic name longer than twenty-six", "AMBER", "ESP Policía Nacional", "title"})
-	want := "id                          when              a topic name longer than…   AMBER         ESP Policía Nacional            title\n"
+	got := watchLine([]string{"id", "12", "when", "a topic name longer than twenty-six", "AMBER", "ESP Policía Nacional", "title"})
+	want := "id                          12   when              a topic name longer than…   AMBER         ESP Policía Nacional            title\n"
 	if got != want {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}

@@ -50,7 +50,7 @@ Unset fields default to TLP AMBER, handling H2, reliability B2, language en.
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			d, err := f.draft(c.Flags(), args[1:])
+			d, err := f.draft(c.Flags(), args[1:], nil)
 			if err != nil {
 				return err
 			}
@@ -86,10 +86,16 @@ func (f *publishFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.refs, "reference", nil, "KIND:ID where KIND is supersedes, extends or in_reply_to (repeatable)")
 }
 
-// draft builds the bulletin draft from the Markdown file (if any), then
-// the defaults for what is unset, then the flags given explicitly.
-func (f *publishFlags) draft(fs *pflag.FlagSet, file []string) (*protocol.BulletinDraft, error) {
+// draft builds the bulletin draft from the Markdown file if any, else from
+// current (the version a revision starts from; nil when publishing), then
+// the defaults for what is unset, then the flags given explicitly. For a
+// revision, the fields every version has that the file leaves out keep
+// their current values instead of taking the defaults.
+func (f *publishFlags) draft(fs *pflag.FlagSet, file []string, current *protocol.BulletinDraft) (*protocol.BulletinDraft, error) {
 	d := &protocol.BulletinDraft{}
+	if current != nil {
+		d = current
+	}
 	if len(file) == 1 {
 		if file[0] == "-" && f.bodyFile == "-" {
 			return nil, usageError{fmt.Errorf("FILE.md and --body-file cannot both read standard input")}
@@ -97,6 +103,9 @@ func (f *publishFlags) draft(fs *pflag.FlagSet, file []string) (*protocol.Bullet
 		var err error
 		if d, err = markdownDraft(file[0]); err != nil {
 			return nil, err
+		}
+		if current != nil {
+			keepCurrent(d, current)
 		}
 	}
 	f.applyTexts(fs, d)
@@ -107,6 +116,29 @@ func (f *publishFlags) draft(fs *pflag.FlagSet, file []string) (*protocol.Bullet
 		return nil, usageError{fmt.Errorf("a bulletin needs a title: give --title TEXT, or a title: line in the Markdown front matter")}
 	}
 	return d, nil
+}
+
+// keepCurrent fills what a revision's file leaves out of the fields every
+// version has (title, language, TLP, handling, reliabilities, audience)
+// with the current version's, rather than with publish's defaults.
+func keepCurrent(d, current *protocol.BulletinDraft) {
+	for _, f := range []struct {
+		dst *string
+		cur string
+	}{
+		{&d.Title, current.Title}, {&d.Language, current.Language}, {&d.TLP, current.TLP},
+		{&d.SourceReliability, current.SourceReliability}, {&d.InfoReliability, current.InfoReliability},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.cur
+		}
+	}
+	if d.Handling.Code == "" {
+		d.Handling = current.Handling
+	}
+	if len(d.Audience) == 0 {
+		d.Audience = current.Audience
+	}
 }
 
 // markdownDraft parses a Markdown bulletin file ("-": stdin, attachments
@@ -143,11 +175,15 @@ func (f *publishFlags) applyTexts(fs *pflag.FlagSet, d *protocol.BulletinDraft) 
 	set("handling", &d.Handling.Code, strings.ToUpper(f.handling))
 	set("source-reliability", &d.SourceReliability, strings.ToUpper(f.source))
 	set("info-reliability", &d.InfoReliability, f.info)
-	if fs.Changed("restrictions") {
+	switch {
+	case fs.Changed("restrictions"):
 		d.Handling.Restrictions = f.restrictions
 		if !fs.Changed("handling") {
 			d.Handling.Code = "H3"
 		}
+	case fs.Changed("handling") && d.Handling.Code != "H3":
+		// Restrictions from the file or the current version go with H3.
+		d.Handling.Restrictions = ""
 	}
 }
 

@@ -24,7 +24,9 @@ func newShowCmd(g *globals) *cobra.Command {
 		Short: "Show one bulletin",
 		Long: `Show a bulletin: its header (version, topic, TLP, handling, reliability,
 originator, times, audience), summary, body, entities, attachments and
-references. ID is a bulletin ID or a unique prefix of it.
+references, then its history: each version and revocation. ID is a
+bulletin ID or a unique prefix of it. A revoked or expired bulletin shows
+its tombstone: the content is erased, the history and reason remain.
 
 --markdown prints the bulletin as a Markdown file with front matter, as
 publish reads it (to keep, or to edit into a revision). --save-attachments
@@ -43,6 +45,9 @@ checking its SHA-256; it never overwrites a file.`,
 				return err
 			}
 			dir := newDirectory(g)
+			if b.Tombstone() {
+				return showTombstone(c.Context(), g, dir, b, markdown || saveDir != "")
+			}
 			if b.Sealed || b.Bulletin == nil {
 				return showSealed(c.Context(), g, dir, b, markdown || saveDir != "")
 			}
@@ -117,6 +122,7 @@ func printBulletin(ctx context.Context, w io.Writer, dir *directory, b api.Bulle
 	printEntities(w, b.Entities)
 	printAttachments(w, b.Attachments)
 	printReferences(w, b.References)
+	printHistory(w, b.History)
 }
 
 func handling(h protocol.Handling) string {

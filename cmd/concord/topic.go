@@ -162,7 +162,7 @@ to the partner, who runs concord topic join TOKEN before it expires.`,
 			}
 			fmt.Fprintln(stdout, resp.Token)
 			fmt.Fprintf(stderr, "Invitation for member %s, valid for %s (until %s UTC), nonce %s.\nSend the token to the invitee, who runs: concord topic join TOKEN\nTo revoke it before use: concord topic uninvite %s %s\n",
-				resp.Invitee, expires, resp.Expires.UTC().Format("2006-01-02 15:04"), resp.Nonce, args[0], resp.Nonce)
+				resp.Invitee, expires, resp.Expires.UTC().Format("2006-01-02 15:04"), resp.Nonce, shellQuote(args[0]), resp.Nonce)
 			return nil
 		},
 	}
@@ -222,4 +222,12 @@ proves it holds the invited keys and receives the topic's log and key.`,
 			return nil
 		},
 	}
+}
+
+// shellQuote quotes s for a command line an operator can paste.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t'\"$`\\") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -104,7 +104,7 @@ func (g *globals) printStream(ctx context.Context, body io.Reader, topicID strin
 // watchLine lays out one line in fixed columns: a stream cannot be
 // aligned after the fact as list's table is.
 func watchLine(cells []string) string {
-	widths := []int{26, 16, 26, 12, 30}
+	widths := []int{26, 3, 16, 26, 12, 30}
 	var b strings.Builder
 	for i, cell := range cells {
 		if i < len(widths) {

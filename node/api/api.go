@@ -20,6 +20,31 @@ type Status struct {
 	// Equivocations lists authors caught signing two different envelopes
 	// with the same sequence number: evidence of a malicious or cloned node.
 	Equivocations []Equivocation `json:"equivocations"`
+	// Sync is, per topic, what this node holds and how its sync went.
+	Sync []TopicSync `json:"sync"`
+}
+
+// TopicSync is the sync state of one topic.
+type TopicSync struct {
+	Topic string `json:"topic"`
+	Name  string `json:"name"`
+	// VersionVector maps each author to the highest seq up to which this
+	// node holds every envelope; two nodes hold the same envelopes when
+	// their vectors are equal.
+	VersionVector map[string]uint64 `json:"version_vector"`
+	// Gaps maps an author to the highest seq held when it is above the
+	// version vector's: envelopes in between are missing.
+	Gaps     map[string]uint64 `json:"gaps,omitempty"`
+	LastSync []PeerSync        `json:"last_sync,omitempty"`
+}
+
+// PeerSync is the last sync of a topic with one peer.
+type PeerSync struct {
+	Peer    string    `json:"peer"`
+	Member  string    `json:"member,omitempty"`
+	At      time.Time `json:"at"`
+	Fetched int       `json:"fetched"`
+	Error   string    `json:"error,omitempty"`
 }
 
 // Equivocation is evidence kept about one equivocating author.

@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net/http"
 	"time"
 )
 
@@ -39,5 +41,10 @@ type BackupDB struct {
 // restore"). It holds the member's secret keys: the caller encrypts it
 // before it touches a disk, and closes the body.
 func (c *Client) Backup(ctx context.Context) (io.ReadCloser, error) {
-	return c.Stream(ctx, "/v1/backup")
+	body, err := c.Stream(ctx, "/v1/backup")
+	var status *StatusError
+	if errors.As(err, &status) && status.Code == http.StatusNotFound {
+		return nil, errors.New("the daemon serves no backups: it runs an older concord; restart it with this version, then back up")
+	}
+	return body, err
 }

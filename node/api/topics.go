@@ -75,35 +75,71 @@ type PublishRequest struct {
 	Draft protocol.BulletinDraft `json:"draft"`
 }
 
-// PublishResponse names what was published.
+// PublishResponse names what was published: by POST /v1/publish, and by
+// revise and revoke, which answer with the bulletin's new state.
 type PublishResponse struct {
 	ID       string `json:"id"`
 	Envelope string `json:"envelope"`
 	Topic    string `json:"topic"`
 	Seq      uint64 `json:"seq"`
+	Version  int    `json:"version,omitempty"`
+	Revoked  bool   `json:"revoked,omitempty"`
 }
 
-// Bulletin is a bulletin as listed and shown. A member outside a
-// restricted audience gets a sealed entry: it knows the bulletin exists
-// (its envelope, author, audience), not its content; its ID is then the
-// envelope ID.
+// ReviseRequest is POST /v1/bulletins/{id}/revise: the whole new version.
+type ReviseRequest struct {
+	Draft protocol.BulletinDraft `json:"draft"`
+}
+
+// RevokeRequest is POST /v1/bulletins/{id}/revoke.
+type RevokeRequest struct {
+	Reason string `json:"reason"`
+}
+
+// Revision is one entry of a bulletin's history: a version, or its
+// revocation.
+type Revision struct {
+	Version  int       `json:"version,omitempty"` // absent for a revocation
+	Kind     string    `json:"kind"`              // bulletin, revision or revocation
+	Envelope string    `json:"envelope"`
+	Seq      uint64    `json:"seq"`
+	Modified time.Time `json:"modified"` // the version's modified time, or when it was revoked
+	Reason   string    `json:"reason,omitempty"`
+}
+
+// Bulletin is a bulletin as listed and shown: its latest version and its
+// history. A member outside a restricted audience gets a sealed entry: it
+// knows the bulletin exists (its envelope, author, audience), not its
+// content; its ID is then the envelope ID. A revoked or expired bulletin
+// is a tombstone: its content is erased, the rest is kept.
 type Bulletin struct {
-	ID        string    `json:"id"`
-	Topic     string    `json:"topic"`
-	TopicName string    `json:"topic_name"`
-	Category  string    `json:"category"`
-	Author    string    `json:"author"`
-	Envelope  string    `json:"envelope"`
-	Seq       uint64    `json:"seq"`
-	Received  time.Time `json:"received"`
-	Audience  []string  `json:"audience,omitempty"`
-	Sealed    bool      `json:"sealed"`
+	ID               string     `json:"id"`
+	Topic            string     `json:"topic"`
+	TopicName        string     `json:"topic_name"`
+	Category         string     `json:"category"`
+	Author           string     `json:"author"`
+	Envelope         string     `json:"envelope"`
+	Seq              uint64     `json:"seq"`
+	Version          int        `json:"version,omitempty"`
+	Created          time.Time  `json:"created"`
+	Received         time.Time  `json:"received"`
+	Audience         []string   `json:"audience,omitempty"`
+	Sealed           bool       `json:"sealed"`
+	Revoked          bool       `json:"revoked"`
+	RevocationReason string     `json:"revocation_reason,omitempty"`
+	RevokedAt        *time.Time `json:"revoked_at,omitempty"`
+	Expired          bool       `json:"expired,omitempty"` // erased on this node by retention
+	ExpiredAt        *time.Time `json:"expired_at,omitempty"`
+	History          []Revision `json:"history,omitempty"`
 	*protocol.Bulletin
 }
 
-// UnmarshalJSON fills the embedded bulletin completely: its id, category
-// and audience share their JSON names with the outer fields, which would
-// otherwise take them alone.
+// Tombstone reports whether the bulletin's content is erased.
+func (b *Bulletin) Tombstone() bool { return b.Revoked || b.Expired }
+
+// UnmarshalJSON fills the embedded bulletin completely: its id, version,
+// created, category and audience share their JSON names with the outer
+// fields, which would otherwise take them alone.
 func (b *Bulletin) UnmarshalJSON(data []byte) error {
 	type outer Bulletin // same fields, no UnmarshalJSON: no recursion
 	var o outer
@@ -111,7 +147,7 @@ func (b *Bulletin) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*b = Bulletin(o)
-	if b.Sealed {
+	if b.Sealed || b.Tombstone() {
 		b.Bulletin = nil
 		return nil
 	}

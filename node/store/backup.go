@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -9,18 +11,15 @@ import (
 	"os"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/pb"
+	"github.com/dgraph-io/ristretto/v2/z"
+	"google.golang.org/protobuf/proto"
 )
 
 // Backup writes a consistent snapshot of the whole database to w in
 // Badger's backup format while writes go on, and returns the highest
 // version it holds. The stream is NOT encrypted: Badger decrypts as it
 // reads, so the caller must encrypt w.
-//
-// It reads with a single goroutine: outside managed mode each of a
-// Badger stream's goroutines opens its own read transaction, so several
-// could see different snapshots, and a bulletin's envelope, log entry and
-// indexes (written in one transaction, under different key prefixes)
-// could be saved half. One transaction is one snapshot.
 //
 // Close waits for a running backup and makes it fail at its next write,
 // so the database is never closed under it.
@@ -33,10 +32,88 @@ func (s *Store) Backup(w io.Writer) (uint64, error) {
 	s.done.Add(1)
 	s.closing.RUnlock()
 	defer s.done.Done()
+	return s.backup(stopWriter{w: w, stop: s.stop})
+}
+
+// backup is Badger's DB.Backup with three differences, each for a
+// reason:
+//
+//   - One goroutine. Outside managed mode each of a stream's goroutines
+//     opens its own read transaction, so several could see different
+//     snapshots, and a bulletin's envelope, log entry and indexes
+//     (written in one transaction, under different key prefixes) could
+//     be saved half. One transaction is one snapshot.
+//   - Only each key's current value, and nothing for a deleted key.
+//     DB.Backup also writes older versions not yet compacted away, which
+//     would carry content this node has erased (revised, revoked or
+//     expired bulletins) into the backup. A full backup is loaded into
+//     an empty database, which needs no delete markers.
+//   - A value that cannot be read fails the backup; a Badger stream
+//     would only log it and leave the key out.
+func (s *Store) backup(w io.Writer) (uint64, error) {
+	var readErr error
+	var version uint64
 	stream := s.db.NewStream()
 	stream.NumGo = 1
 	stream.LogPrefix = "store.Backup"
-	return stream.Backup(stopWriter{w: w, stop: s.stop}, 0)
+	stream.KeyToList = func(key []byte, it *badger.Iterator) (*pb.KVList, error) {
+		kv, err := currentValue(it.Item())
+		if err != nil && readErr == nil {
+			readErr = fmt.Errorf("reading key %x: %w", key, err)
+		}
+		if kv == nil {
+			return nil, err
+		}
+		return &pb.KVList{Kv: []*pb.KV{kv}}, nil
+	}
+	stream.Send = func(buf *z.Buffer) error {
+		list, err := badger.BufferToKVList(buf)
+		if err != nil {
+			return err
+		}
+		kvs := list.Kv[:0]
+		for _, kv := range list.Kv {
+			if !kv.StreamDone {
+				kvs = append(kvs, kv)
+				version = max(version, kv.Version)
+			}
+		}
+		list.Kv = kvs
+		return writeKVList(w, list)
+	}
+	err := stream.Orchestrate(context.Background())
+	if err == nil {
+		err = readErr
+	}
+	return version, err
+}
+
+// currentValue is the entry for item, the newest version of its key, or
+// nil if the key is deleted or expired.
+func currentValue(item *badger.Item) (*pb.KV, error) {
+	if item.IsDeletedOrExpired() {
+		return nil, nil
+	}
+	val, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.KV{Key: item.KeyCopy(nil), Value: val, UserMeta: []byte{item.UserMeta()},
+		Version: item.Version(), ExpiresAt: item.ExpiresAt()}, nil
+}
+
+// writeKVList frames list as DB.Load reads it: its size as a
+// little-endian uint64, then its protobuf encoding.
+func writeKVList(w io.Writer, list *pb.KVList) error {
+	data, err := proto.Marshal(list)
+	if err != nil {
+		return err
+	}
+	if err := binary.Write(w, binary.LittleEndian, uint64(len(data))); err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
 }
 
 // stopWriter fails once the store is closing.

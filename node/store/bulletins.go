@@ -23,25 +23,65 @@ func indexKey(kind byte, value []byte, created time.Time, id string) []byte {
 	return key(pfxIndex, []byte{kind}, value, []byte{0}, u64(uint64(created.UnixNano())), []byte(id))
 }
 
-// index writes a bulletin record with its list indexes and change-feed
-// entry. Called inside the commit loop, so recvSeq needs no lock.
-func (s *Store) index(txn *badger.Txn, rec *BulletinRecord) error {
+// indexKeys returns the list-index keys of a record: none for an expired
+// record (retention takes it out of every listing), and an entry in the
+// expiry index while it holds content with a valid_until.
+func indexKeys(rec *BulletinRecord) [][]byte {
+	if rec.Expired {
+		return nil
+	}
+	keys := [][]byte{
+		indexKey(idxAll, nil, rec.Created, rec.ID),
+		indexKey(idxTopic, rec.Topic[:], rec.Created, rec.ID),
+		indexKey(idxCategory, []byte(rec.Category), rec.Created, rec.ID),
+		indexKey(idxOriginator, []byte(rec.Author), rec.Created, rec.ID),
+	}
+	if rec.ValidUntil != nil && len(rec.Bulletin) > 0 {
+		keys = append(keys, expiryKey(*rec.ValidUntil, rec.ID))
+	}
+	return keys
+}
+
+// expiryKey orders bulletins by valid_until, in seconds: nanoseconds
+// overflow past 2262 and valid_until may be as late as 9999.
+func expiryKey(t time.Time, id string) []byte {
+	return key(pfxExpiry, u64(uint64(t.Unix())), []byte(id))
+}
+
+// index writes rec, replacing old (nil for a new bulletin) and its index
+// entries. Each change moves the record to the head of the change feed,
+// so watchers see revisions and revocations; an expired record leaves the
+// feed, as retention is local housekeeping, not news. Called inside the
+// commit loop, so recvSeq needs no lock.
+func (s *Store) index(txn *badger.Txn, old, rec *BulletinRecord) error {
 	if err := s.loadRecvSeq(txn); err != nil {
 		return err
 	}
-	s.recvSeq++
-	rec.RecvSeq = s.recvSeq
+	if old != nil {
+		stale := indexKeys(old)
+		if old.RecvSeq != 0 {
+			stale = append(stale, key(pfxRecv, u64(old.RecvSeq)))
+		}
+		for _, k := range stale {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	rec.RecvSeq = 0
+	sets := [][2][]byte{}
+	if !rec.Expired {
+		s.recvSeq++
+		rec.RecvSeq = s.recvSeq
+		sets = append(sets, [2][]byte{key(pfxRecv, u64(rec.RecvSeq)), []byte(rec.ID)})
+	}
 	val, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	sets := [][2][]byte{
-		{key(pfxBulletin, []byte(rec.ID)), val},
-		{key(pfxRecv, u64(rec.RecvSeq)), []byte(rec.ID)},
-		{indexKey(idxAll, nil, rec.Created, rec.ID), nil},
-		{indexKey(idxTopic, rec.Topic[:], rec.Created, rec.ID), nil},
-		{indexKey(idxCategory, []byte(rec.Category), rec.Created, rec.ID), nil},
-		{indexKey(idxOriginator, []byte(rec.Author), rec.Created, rec.ID), nil},
+	sets = append(sets, [2][]byte{key(pfxBulletin, []byte(rec.ID)), val})
+	for _, k := range indexKeys(rec) {
+		sets = append(sets, [2][]byte{k, nil})
 	}
 	for _, kv := range sets {
 		if err := txn.Set(kv[0], kv[1]); err != nil {
@@ -120,6 +160,18 @@ func (q Query) matches(r BulletinRecord) bool {
 	return (q.Topic == nil || *q.Topic == r.Topic) &&
 		(q.Category == "" || q.Category == r.Category) &&
 		(q.Originator == "" || q.Originator == r.Author)
+}
+
+// findRecord returns the stored record of bulletin id, or nil.
+func findRecord(txn *badger.Txn, id string) (*BulletinRecord, error) {
+	rec, err := getRecord(txn, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return &rec, nil
 }
 
 func getRecord(txn *badger.Txn, id string) (BulletinRecord, error) {

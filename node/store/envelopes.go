@@ -21,23 +21,35 @@ type EnvelopeRef struct {
 	ID     [32]byte
 }
 
-// BulletinRecord is the indexed, decrypted view of a bulletin. A member
-// outside a restricted audience holds a Sealed record: it knows the
-// bulletin exists, not its content.
+// BulletinRecord is the indexed, decrypted view of a bulletin: its latest
+// version, and the history of every envelope about it. A member outside a
+// restricted audience holds a Sealed record: it knows the bulletin exists,
+// not its content. A revoked or expired record is a tombstone: its
+// content (Bulletin, ValidUntil) is erased, the rest is kept.
 type BulletinRecord struct {
-	ID       string          `json:"id"`
-	Topic    [32]byte        `json:"topic"`
-	Category string          `json:"category"`
-	Envelope [32]byte        `json:"envelope"`
-	Author   string          `json:"author"`
-	Seq      uint64          `json:"seq"`
-	Kind     string          `json:"kind"`
-	Created  time.Time       `json:"created"`
-	Received time.Time       `json:"received"`
-	RecvSeq  uint64          `json:"recv_seq"`
-	Audience []string        `json:"audience,omitempty"`
-	Sealed   bool            `json:"sealed"`
-	Bulletin json.RawMessage `json:"bulletin,omitempty"`
+	ID         string          `json:"id"`
+	Topic      [32]byte        `json:"topic"`
+	Category   string          `json:"category"`
+	Envelope   [32]byte        `json:"envelope"` // the envelope of the version held
+	Author     string          `json:"author"`
+	Seq        uint64          `json:"seq"`
+	Kind       string          `json:"kind"`
+	Version    int             `json:"version,omitempty"`
+	Created    time.Time       `json:"created"`
+	Modified   time.Time       `json:"modified,omitzero"`
+	ValidUntil *time.Time      `json:"valid_until,omitempty"`
+	Received   time.Time       `json:"received"`
+	RecvSeq    uint64          `json:"recv_seq"`
+	Audience   []string        `json:"audience,omitempty"`
+	Sealed     bool            `json:"sealed"`
+	Bulletin   json.RawMessage `json:"bulletin,omitempty"`
+
+	History   []Revision `json:"history,omitempty"`
+	Revoked   bool       `json:"revoked,omitempty"`
+	Reason    string     `json:"reason,omitempty"` // the revocation's
+	RevokedAt time.Time  `json:"revoked_at,omitzero"`
+	Expired   bool       `json:"expired,omitempty"` // erased here by retention
+	ExpiredAt time.Time  `json:"expired_at,omitzero"`
 }
 
 // PutResult says what PutEnvelope did.
@@ -55,48 +67,65 @@ const (
 var ErrBrokenChain = errors.New("prev does not match the author's stored envelope at seq-1")
 
 // PutEnvelope durably stores an envelope exactly as received, places it in
-// its author's log and, when rec is not nil, indexes its bulletin, all in
-// one transaction.
+// its author's log and, when rec is not nil, merges the bulletin record it
+// makes alone into the stored record of that bulletin (see merge), all in
+// one transaction. When Stored, rec is replaced by the merged record.
 func (s *Store) PutEnvelope(ctx context.Context, ref EnvelopeRef, raw []byte, rec *BulletinRecord) (PutResult, error) {
 	var result PutResult
+	var merged *BulletinRecord
 	err := s.Update(ctx, func(txn *badger.Txn) error {
 		var err error
-		result, err = s.putEnvelope(txn, ref, raw, rec)
+		result, merged, err = s.putEnvelope(txn, ref, raw, rec)
 		return err
 	})
+	// Copied only now: a group that is retried runs the function again,
+	// which must then merge the envelope's own record, not a merged one.
+	if err == nil && merged != nil {
+		*rec = *merged
+	}
 	return result, err
 }
 
-func (s *Store) putEnvelope(txn *badger.Txn, ref EnvelopeRef, raw []byte, rec *BulletinRecord) (PutResult, error) {
+func (s *Store) putEnvelope(txn *badger.Txn, ref EnvelopeRef, raw []byte, rec *BulletinRecord) (PutResult, *BulletinRecord, error) {
 	logKey := authorKey(ref.Topic, ref.Author, ref.Seq)
 	existing, err := getValue(txn, logKey)
 	switch {
 	case err == nil && bytes.Equal(existing, ref.ID[:]):
-		return Duplicate, nil
+		return Duplicate, nil, nil
 	case err == nil:
 		evidence := key(pfxEquivocated, ref.Topic[:], []byte(ref.Author), u64(ref.Seq), ref.ID[:])
-		return Equivocation, txn.Set(evidence, raw)
+		return Equivocation, nil, txn.Set(evidence, raw)
 	case !errors.Is(err, badger.ErrKeyNotFound):
-		return 0, err
+		return 0, nil, err
 	}
 	if ref.Seq > 1 {
 		prev, err := getValue(txn, authorKey(ref.Topic, ref.Author, ref.Seq-1))
 		if err == nil && !bytes.Equal(prev, ref.Prev) {
-			return 0, ErrBrokenChain
+			return 0, nil, ErrBrokenChain
+		}
+	}
+	// Merging may refuse the envelope, so it runs before anything is written.
+	var old, merged *BulletinRecord
+	if rec != nil {
+		if old, err = findRecord(txn, rec.ID); err != nil {
+			return 0, nil, err
+		}
+		if merged, err = merge(old, rec); err != nil {
+			return 0, nil, err
 		}
 	}
 	if err := txn.Set(key(pfxEnvelope, ref.ID[:]), raw); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if err := txn.Set(logKey, ref.ID[:]); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	if rec != nil {
-		if err := s.index(txn, rec); err != nil {
-			return 0, err
+	if merged != nil {
+		if err := s.index(txn, old, merged); err != nil {
+			return 0, nil, err
 		}
 	}
-	return Stored, nil
+	return Stored, merged, nil
 }
 
 func authorKey(topic [32]byte, author string, seq uint64) []byte {

@@ -17,6 +17,7 @@ import (
 //	'p' nonce(16)                               → pending invitation (JSON)
 //	'b' bulletinID                              → bulletin record (JSON)
 //	'x' index(1) value 0x00 created(8) bulletinID → nothing      list indexes
+//	'v' validUntil(8, Unix seconds) bulletinID  → nothing                 expiry index (retention)
 //	'r' recvSeq(8)                              → bulletinID              change feed
 //	'm' name                                    → metadata
 const (
@@ -31,6 +32,7 @@ const (
 	pfxBulletin    = 'b'
 	pfxIndex       = 'x'
 	pfxRecv        = 'r'
+	pfxExpiry      = 'v'
 	pfxMeta        = 'm'
 )
 

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/protocol"
+)
+
+// maxPlaintext is node's bound on a decrypted envelope (node/pipeline.go).
+const maxPlaintext = protocol.MaxBulletinBytes + 4<<10
+
+// benchCrypto times the per-bulletin crypto path against plain age.
+func benchCrypto(ctx context.Context, b *bench) error {
+	for _, s := range []struct {
+		name         string
+		size, rounds int
+	}{{"crypto-4k", 4 << 10, b.cfg.crypto4k}, {"crypto-256k", 256 << 10, b.cfg.crypto256k}} {
+		b.progress("%s: %d rounds", s.name, s.rounds)
+		f, err := newCryptoFixture(s.size)
+		if err != nil {
+			return err
+		}
+		conc, err := perOp(s.rounds, f.concord)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		base, err := perOp(s.rounds, f.plainAge)
+		if err != nil {
+			return fmt.Errorf("%s baseline: %w", s.name, err)
+		}
+		b.rep.add(s.name, unitMs, ms(conc), ms(base))
+	}
+	b.rep.note("crypto: Concord = encode bulletin, sign inner, age-encrypt to the epoch's hybrid recipient, sign envelope, then decode, verify outer, decrypt, verify inner, decode bulletin (node/pipeline.go seal and open); baseline = age encrypt + decrypt of the same encoded bulletin to the same recipient")
+	return nil
+}
+
+// perOp runs fn once to warm up, then rounds times, and returns the mean.
+func perOp(rounds int, fn func() error) (time.Duration, error) {
+	if err := fn(); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for range rounds {
+		if err := fn(); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start) / time.Duration(rounds), nil
+}
+
+// cryptoFixture is one member, one topic epoch key and one bulletin.
+type cryptoFixture struct {
+	id       *crypto.Identity
+	card     *crypto.Card
+	key      *crypto.EpochKey
+	topic    [32]byte
+	bulletin *protocol.Bulletin
+	encoded  []byte
+}
+
+// newCryptoFixture builds a bulletin whose encoding is about size bytes:
+// a 4 KiB body, and an attachment for the rest of a larger size (a body
+// is limited to 128 KiB).
+func newCryptoFixture(size int) (*cryptoFixture, error) {
+	id, err := crypto.GenerateIdentity()
+	if err != nil {
+		return nil, err
+	}
+	f := &cryptoFixture{id: id}
+	if f.card, err = crypto.NewCard(id, "Agency", "FRA", []string{"/ip4/127.0.0.1/tcp/7700"}, time.Now()); err != nil {
+		return nil, err
+	}
+	if f.key, err = crypto.GenerateEpochKey(1); err != nil {
+		return nil, err
+	}
+	rand.Read(f.topic[:])
+	draft := benchDraft("crypto", textBody(min(size, 4<<10)))
+	if extra := size - 5<<10; extra > 0 {
+		data := make([]byte, extra)
+		rand.Read(data)
+		draft.Attachments = []protocol.Attachment{protocol.NewAttachment("capture.bin", "application/octet-stream", data)}
+	}
+	now := time.Now().UTC()
+	f.bulletin, err = draft.Build(protocol.Stamp{ID: protocol.NewBulletinID(), Version: 1, Created: now, Modified: now,
+		Category: "drug-trafficking", Originator: protocol.Originator{Member: id.MemberID(), Country: "FRA", Agency: "Agency"}})
+	if err != nil {
+		return nil, err
+	}
+	f.encoded, err = protocol.EncodeBulletin(f.bulletin)
+	return f, err
+}
+
+// concord seals and opens one bulletin as node.seal and node.open do.
+func (f *cryptoFixture) concord() error {
+	env, err := f.seal()
+	if err != nil {
+		return err
+	}
+	return f.open(env)
+}
+
+func (f *cryptoFixture) seal() ([]byte, error) {
+	payload, err := protocol.EncodeBulletin(f.bulletin)
+	if err != nil {
+		return nil, err
+	}
+	me := f.id.MemberID()
+	inner, err := protocol.SealInner(f.id, protocol.InnerBody{Topic: f.topic[:], Epoch: 1, Author: me, Seq: 1, Kind: protocol.KindBulletin, Payload: payload})
+	if err != nil {
+		return nil, err
+	}
+	ct, err := crypto.Encrypt(inner, f.key.Recipient())
+	if err != nil {
+		return nil, err
+	}
+	raw, _, err := protocol.SealEnvelope(f.id, protocol.EnvelopeBody{Kind: protocol.KindBulletin, Topic: f.topic[:], Epoch: 1,
+		Author: me, Node: f.id.PeerID().String(), Seq: 1, TS: time.Now(), Ciphertext: ct})
+	if err != nil {
+		return nil, err
+	}
+	_, err = protocol.DecodeEnvelope(raw) // node.seal decodes its result again
+	return raw, err
+}
+
+func (f *cryptoFixture) open(raw []byte) error {
+	env, err := protocol.DecodeEnvelope(raw)
+	if err != nil {
+		return err
+	}
+	if err := env.VerifySignature(f.card); err != nil {
+		return err
+	}
+	plain, err := crypto.Decrypt(env.Ciphertext, maxPlaintext, f.key.Identity)
+	if err != nil {
+		return err
+	}
+	inner, err := protocol.OpenInner(plain, env, f.card)
+	if err != nil {
+		return err
+	}
+	_, err = protocol.DecodeBulletin(inner.Payload)
+	return err
+}
+
+// plainAge encrypts and decrypts the encoded bulletin with age alone.
+func (f *cryptoFixture) plainAge() error {
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, f.key.Recipient())
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(f.encoded); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	r, err := age.Decrypt(&buf, f.key.Identity)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, r)
+	return err
+}

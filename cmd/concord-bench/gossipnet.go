@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+)
+
+// gossipNet is the baseline: plain go-libp2p-pubsub GossipSub with its
+// default parameters on hosts built like Concord's (node/host.go: TCP and
+// QUIC transports, Noise or TLS, yamux, no relay) listening on TCP
+// loopback, connected all-to-all as Concord members connect to each
+// other. No validator, no storage, no encryption beyond the transport's.
+type gossipNet struct {
+	hosts   []host.Host
+	topics  []*pubsub.Topic
+	payload []byte
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+const benchTopic = "/concord-bench/1"
+
+func newGossipNet(ctx context.Context, n int, r *router, payloadSize int) (_ *gossipNet, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	g := &gossipNet{hosts: make([]host.Host, n), topics: make([]*pubsub.Topic, n), payload: make([]byte, payloadSize), cancel: cancel}
+	defer func() {
+		if err != nil {
+			g.close()
+		}
+	}()
+	rand.Read(g.payload)
+	for i := range n {
+		if err := g.start(ctx, i, r); err != nil {
+			return g, err
+		}
+	}
+	if err := g.connectAll(ctx); err != nil {
+		return g, err
+	}
+	return g, g.waitMesh(ctx)
+}
+
+// start builds host i with the options of node.newHost and subscribes it.
+func (g *gossipNet) start(ctx context.Context, i int, r *router) error {
+	h, err := newBaseHost()
+	if err != nil {
+		return err
+	}
+	g.hosts[i] = h
+	ps, err := pubsub.NewGossipSub(ctx, h)
+	if err != nil {
+		return err
+	}
+	if g.topics[i], err = ps.Join(benchTopic); err != nil {
+		return err
+	}
+	sub, err := g.topics[i].Subscribe()
+	if err != nil {
+		return err
+	}
+	g.wg.Go(func() { receive(ctx, sub, i, r) })
+	return nil
+}
+
+// newBaseHost builds a host with the options of node.newHost, on TCP
+// loopback.
+func newBaseHost() (host.Host, error) {
+	return libp2p.New(
+		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Security(libp2ptls.ID, libp2ptls.New),
+		libp2p.DefaultMuxers,
+		libp2p.DisableRelay(),
+	)
+}
+
+func receive(ctx context.Context, sub *pubsub.Subscription, node int, r *router) {
+	defer sub.Cancel()
+	for {
+		msg, err := sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		at := time.Now()
+		if len(msg.Data) >= 8 {
+			r.arrive(node, int(binary.BigEndian.Uint32(msg.Data)), int(binary.BigEndian.Uint32(msg.Data[4:])), at)
+		}
+	}
+}
+
+// connectAll dials every pair once.
+func (g *gossipNet) connectAll(ctx context.Context) error {
+	return parallel(len(g.hosts), 4, func(i int) error {
+		for _, other := range g.hosts[i+1:] {
+			info := peer.AddrInfo{ID: other.ID(), Addrs: other.Addrs()}
+			if err := g.hosts[i].Connect(ctx, info); err != nil {
+				return fmt.Errorf("connecting baseline hosts: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+func (g *gossipNet) waitMesh(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for i, t := range g.topics {
+		if err := poll(ctx, func() bool { return len(t.ListPeers()) == len(g.hosts)-1 }); err != nil {
+			return fmt.Errorf("baseline host %d never saw all %d peers on the topic: %w", i, len(g.hosts)-1, err)
+		}
+	}
+	return nil
+}
+
+func (g *gossipNet) size() int { return len(g.hosts) }
+
+// publish sends the payload with the run and index in its first 8 bytes.
+func (g *gossipNet) publish(ctx context.Context, node, run, idx int) error {
+	data := make([]byte, len(g.payload))
+	copy(data, g.payload)
+	binary.BigEndian.PutUint32(data, uint32(run))
+	binary.BigEndian.PutUint32(data[4:], uint32(idx))
+	return g.topics[node].Publish(ctx, data)
+}
+
+func (g *gossipNet) close() {
+	g.cancel()
+	for _, h := range g.hosts {
+		if h != nil {
+			h.Close()
+		}
+	}
+	g.wg.Wait()
+}

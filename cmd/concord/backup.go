@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/concordnet/concord/node"
+	"github.com/concordnet/concord/node/api"
+)
+
+// passphraseEnv holds the backup passphrase when no --passphrase-file is
+// given.
+const passphraseEnv = "CONCORD_BACKUP_PASSPHRASE"
+
+const backupSensitivity = `The backup holds the member's secret keys and its whole database: keep it as
+safe as the home itself, and never run a restored node beside the original.`
+
+func newBackupCmd(g *globals) *cobra.Command {
+	var passFile string
+	c := &cobra.Command{
+		Use:   "backup FILE [--passphrase-file FILE]",
+		Short: "Write an encrypted backup of the running node: config, keys and database",
+		Long: `Write a consistent backup of the running node to FILE: its config.toml, its
+four key files and a snapshot of its database, taken while the daemon keeps
+working. The file is a tar archive encrypted with age under a passphrase
+(scrypt), read from the first line of --passphrase-file or from
+$` + passphraseEnv + `; an empty passphrase is refused.
+
+` + backupSensitivity + `
+
+FILE is created with mode 0600 and appears only once complete; an existing
+file is never overwritten. Restore it with concord restore.`,
+		Example: `  CONCORD_BACKUP_PASSPHRASE=... concord backup /srv/backup/concord-$(date +%F).age
+  concord backup node.age --passphrase-file /etc/concord/backup.pass`,
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			pass, err := backupPassphrase(passFile)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return g.backup(ctx, args[0], pass)
+		},
+	}
+	c.Flags().StringVar(&passFile, "passphrase-file", "", "read the passphrase from the first line of this file (default $"+passphraseEnv+")")
+	return c
+}
+
+func newRestoreCmd(g *globals) *cobra.Command {
+	var passFile string
+	c := &cobra.Command{
+		Use:   "restore FILE [--home NEW] [--passphrase-file FILE]",
+		Short: "Recreate a node home from a backup, into a new home",
+		Long: `Recreate a node from a file written by concord backup: decrypt it with the
+passphrase (first line of --passphrase-file, or $` + passphraseEnv + `),
+check it, and write config.toml, the keys (0600, keys/ 0700) and the database
+into the home, which must not exist or be empty. A home that holds a node,
+or one a daemon runs on, is refused; nothing is left behind on failure.
+
+Then start the daemon on the new home: it catches up with its peers on what
+was published since the backup. Stop the original node for good first: two
+nodes with the same keys must never run at once.`,
+		Example: `  concord --home /srv/concord restore concord-2026-05-01.age --passphrase-file /etc/concord/backup.pass`,
+		Args:    exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			pass, err := backupPassphrase(passFile)
+			if err != nil {
+				return err
+			}
+			return g.restore(args[0], pass)
+		},
+	}
+	c.Flags().StringVar(&passFile, "passphrase-file", "", "read the passphrase from the first line of this file (default $"+passphraseEnv+")")
+	return c
+}
+
+// backupPassphrase reads the passphrase from file's first line, else
+// from the environment.
+func backupPassphrase(file string) (string, error) {
+	pass, from := os.Getenv(passphraseEnv), "$"+passphraseEnv
+	if file != "" {
+		f, err := os.Open(file)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		line, err := bufio.NewReader(f).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return "", fmt.Errorf("reading the passphrase from %s: %w", file, err)
+		}
+		pass, from = strings.TrimRight(line, "\r\n"), file
+	}
+	if pass == "" {
+		return "", usageError{fmt.Errorf("no passphrase (%s is empty): give --passphrase-file FILE or set %s; a backup holds the member's secret keys and is always encrypted", from, passphraseEnv)}
+	}
+	return pass, nil
+}
+
+func (g *globals) backup(ctx context.Context, path, pass string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s already exists: a backup never overwrites a file; choose a new name", path)
+	}
+	client, err := g.client()
+	if err != nil {
+		return err
+	}
+	body, err := client.Backup(ctx)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	// The temporary file sits beside FILE, so the final link is atomic.
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	progress := &progressWriter{w: tmp}
+	manifest, db, err := sealStream(body, progress, pass)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return errors.New("backup interrupted: nothing written")
+		}
+		return fmt.Errorf("%w; nothing written", err)
+	}
+	if err := keepFile(tmp.Name(), path); err != nil {
+		return err
+	}
+	return printBackup(g, path, progress.n, manifest, db)
+}
+
+// sealStream encrypts the daemon's archive into w while checking it
+// entry by entry: a stream cut short is never kept as a backup.
+func sealStream(body io.Reader, w io.Writer, pass string) (api.BackupManifest, api.BackupDB, error) {
+	sealed, err := node.SealBackup(w, pass)
+	if err != nil {
+		return api.BackupManifest{}, api.BackupDB{}, err
+	}
+	manifest, db, err := node.VerifyBackup(io.TeeReader(body, sealed))
+	if err != nil {
+		return manifest, db, fmt.Errorf("the daemon's backup stream is incomplete: %w", err)
+	}
+	return manifest, db, sealed.Close()
+}
+
+// keepFile gives tmp its final name, refusing to replace a file that
+// appeared meanwhile: a hard link fails if the name exists, a rename
+// would not.
+func keepFile(tmp, path string) error {
+	err := os.Link(tmp, path)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s appeared during the backup: a backup never overwrites a file; nothing written", path)
+	}
+	if err != nil {
+		// Some filesystems have no hard links: check, then rename.
+		if _, serr := os.Lstat(path); serr == nil {
+			return fmt.Errorf("%s appeared during the backup: a backup never overwrites a file; nothing written", path)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return err
+		}
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func printBackup(g *globals, path string, size int64, m api.BackupManifest, db api.BackupDB) error {
+	if g.json {
+		return printJSON(stdout, map[string]any{"file": path, "bytes": size, "manifest": m, "db": db})
+	}
+	fmt.Fprintf(stdout, "backed up member %s (%s, %s) to %s\n%s encrypted; database %s at Badger version %d\n",
+		m.MemberID, m.Name, m.Country, path, backupBytes(size), backupBytes(db.Bytes), db.BadgerVersion)
+	fmt.Fprintln(stderr, backupSensitivity)
+	return nil
+}
+
+func (g *globals) restore(path, pass string) error {
+	h, err := node.ResolveHome(g.home)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	res, err := node.Restore(h, bufio.NewReaderSize(f, 1<<20), pass, log)
+	if err != nil {
+		return fmt.Errorf("restoring %s: %w", path, err)
+	}
+	if g.json {
+		return printJSON(stdout, res)
+	}
+	m := res.Manifest
+	fmt.Fprintf(stdout, "restored member %s (%s, %s) into %s\nbackup of %s UTC: %d topic(s), %d bulletin(s), database %s\n",
+		m.MemberID, m.Name, m.Country, h, minuteUTC(m.Created), res.Topics, res.Bulletins, backupBytes(res.DB.Bytes))
+	fmt.Fprintf(stdout, "next: start the node with `concord --home %s daemon`; it catches up with its peers on what was published since the backup\n", h)
+	return nil
+}
+
+// progressWriter counts the bytes written and reports them on stderr at
+// most once a second, from the first second on: short backups stay
+// quiet. Its clock starts at the first write, after the passphrase's
+// key derivation (about a second of scrypt).
+type progressWriter struct {
+	w           io.Writer
+	n           int64
+	start, last time.Time
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	if p.start.IsZero() {
+		p.start, p.last = time.Now(), time.Now()
+	}
+	n, err := p.w.Write(b)
+	p.n += int64(n)
+	if now := time.Now(); now.Sub(p.last) >= time.Second {
+		p.last = now
+		fmt.Fprintf(stderr, "backup: %s written in %s\n", backupBytes(p.n), now.Sub(p.start).Round(time.Second))
+	}
+	return n, err
+}
+
+// backupBytes renders n in binary units.
+func backupBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

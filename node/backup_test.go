@@ -1,0 +1,322 @@
+package node
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/store"
+	"github.com/concordnet/concord/protocol"
+)
+
+const testPassphrase = "correct horse battery staple"
+
+// backupFile takes a backup of n through its local API, as `concord
+// backup` does, and writes it encrypted to a file.
+func backupFile(t *testing.T, n *Node) string {
+	t.Helper()
+	body, err := api.NewClient(string(n.home), n.home.Socket()).Backup(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer body.Close()
+	path := filepath.Join(t.TempDir(), "node.age")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sealed, err := SealBackup(f, testPassphrase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(sealed, body); err != nil {
+		t.Fatal(err)
+	}
+	if err := sealed.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func restoreFile(h Home, path, passphrase string) (*RestoreResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Restore(h, f, passphrase, quietLog())
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func listJSON(t *testing.T, st *store.Store) string {
+	t.Helper()
+	recs, err := st.List(store.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// held lists the envelopes and bulletins a node holds, without what is
+// local to the node (when and in which order it received them).
+func held(t *testing.T, n *Node) []string {
+	t.Helper()
+	recs, err := n.store.List(store.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range recs {
+		out = append(out, fmt.Sprintf("%s %x %s %d %s", r.ID, r.Envelope, r.Author, r.Seq, r.Bulletin))
+	}
+	return out
+}
+
+// A node backed up while it runs and restored into a new home starts
+// with the same identity and exactly the backed-up bulletins, catches up
+// with its peer on what it published after the backup, and goes on from
+// there without reusing a sequence number.
+func TestBackupAndRestoreANode(t *testing.T) {
+	nodes, id := federation(t, 2, "corruption")
+	a, b := nodes[0], nodes[1]
+	for _, title := range []string{"one", "two", "three"} {
+		publish(t, a, id, draft(title))
+	}
+	fromB := publish(t, b, id, draft("from b"))
+	eventually(t, 20*time.Second, "a misses b's bulletin", func() bool { return readable(a, fromB.ID) })
+	path := backupFile(t, a)
+	atBackup := listJSON(t, a.store)
+	late := publish(t, a, id, draft("after the backup"))
+	eventually(t, 20*time.Second, "b misses a's last bulletin", func() bool { return readable(b, late.ID) })
+	final := held(t, a)
+
+	if _, err := restoreFile(a.home, path, testPassphrase); !errors.Is(err, ErrDaemonRunning) {
+		t.Fatalf("restore over a running node: %v", err)
+	}
+	r := Home(filepath.Join(t.TempDir(), "restored"))
+	if _, err := restoreFile(r, path, "wrong "+testPassphrase); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("restore with a wrong passphrase: %v", err)
+	}
+	if _, err := os.Stat(string(r)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a failed restore left %s behind: %v", r, err)
+	}
+
+	// Only one node with these keys may run at once.
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := restoreFile(a.home, path, testPassphrase); err == nil || !strings.Contains(err.Error(), "already holds a node") {
+		t.Fatalf("restore over a stopped node: %v", err)
+	}
+	res, err := restoreFile(r, path, testPassphrase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Manifest.MemberID != a.MemberID() || res.Manifest.PeerID != a.host.ID().String() || res.Topics != 1 || res.Bulletins != 4 {
+		t.Fatalf("restore reports %+v", res)
+	}
+	checkModes(t, r)
+	st, err := store.Open(r.DB(), a.id.StoreKey, a.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := listJSON(t, st)
+	st.Close()
+	if restored != atBackup {
+		t.Fatalf("restored bulletins differ from the backed-up ones:\n got %s\nwant %s", restored, atBackup)
+	}
+
+	a2, err := Start(r, a.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a2.Close() })
+	if a2.host.ID() != a.host.ID() || a2.MemberID() != a.MemberID() {
+		t.Fatal("the restored node has another identity")
+	}
+	waitMesh(t, []*Node{a2, b}, id)
+	eventually(t, 20*time.Second, "the restored node does not catch up on what it published after the backup", func() bool {
+		return slices.Equal(held(t, a2), final)
+	})
+	next := publish(t, a2, id, draft("after the restore"))
+	if next.Seq != late.Seq+1 {
+		t.Fatalf("the restored node published seq %d, want %d", next.Seq, late.Seq+1)
+	}
+	eventually(t, 20*time.Second, "b misses the restored node's bulletin", func() bool { return readable(b, next.ID) })
+	reply := publish(t, b, id, draft("reply"))
+	eventually(t, 20*time.Second, "the restored node misses b's bulletin", func() bool { return readable(a2, reply.ID) })
+	if ev, _ := b.store.Equivocations(); len(ev) > 0 {
+		t.Fatalf("b saw equivocations: %+v", ev)
+	}
+}
+
+// checkModes checks that a restored home is private: 0700 directories,
+// 0600 files.
+func checkModes(t *testing.T, h Home) {
+	t.Helper()
+	for path, want := range map[string]fs.FileMode{
+		string(h): 0o700, h.Keys(): 0o700, h.Config(): 0o600,
+		filepath.Join(h.Keys(), crypto.MemberKeyFile): 0o600, filepath.Join(h.Keys(), crypto.AgeKeyFile): 0o600,
+		filepath.Join(h.Keys(), crypto.PeerKeyFile): 0o600, filepath.Join(h.Keys(), crypto.StoreKeyFile): 0o600,
+	} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s has mode %v, want %v", path, fi.Mode().Perm(), want)
+		}
+	}
+}
+
+// rewrite copies a plain archive through edit, which returns an entry's
+// new content, or nil to drop it.
+func rewrite(t *testing.T, archive []byte, edit func(name string, data []byte) []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	tr, tw := tar.NewReader(bytes.NewReader(archive)), tar.NewWriter(&out)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(tr)
+		if data = edit(hdr.Name, data); data == nil {
+			continue
+		}
+		if err := writeEntry(tw, hdr.Name, data, hdr.ModTime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw.Close()
+	return out.Bytes()
+}
+
+func seal(t *testing.T, plain []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := SealBackup(&buf, testPassphrase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(plain)
+	w.Close()
+	return buf.Bytes()
+}
+
+// A damaged, truncated, altered or foreign backup is refused with a
+// reason, and the home is left as it was.
+func TestRestoreRefusesDamagedBackups(t *testing.T) {
+	n := startNode(t, "Agency", "KEN")
+	s, err := n.CreateTopic(context.Background(), "terrorism", "Cells", protocol.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, n, s.ID, draft("a bulletin"))
+	var plain bytes.Buffer
+	if _, err := n.Backup(&plain); err != nil {
+		t.Fatal(err)
+	}
+	good := seal(t, plain.Bytes())
+	other, err := crypto.GenerateIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKeys := t.TempDir()
+	if err := other.Save(otherKeys); err != nil {
+		t.Fatal(err)
+	}
+	foreignKey, _ := os.ReadFile(filepath.Join(otherKeys, crypto.MemberKeyFile))
+	edited := func(edit func(name string, data []byte) []byte) []byte {
+		return seal(t, rewrite(t, plain.Bytes(), edit))
+	}
+	altered := bytes.Clone(good)
+	altered[len(altered)/2] ^= 1
+	for _, c := range []struct {
+		name, want string
+		file       []byte
+	}{
+		{"truncated", "truncated", good[:len(good)*2/3]},
+		{"altered", "altered", altered},
+		{"not age", "not an age-encrypted file", plain.Bytes()},
+		{"newer format", "newer concord", edited(func(name string, data []byte) []byte {
+			if name == manifestEntry {
+				return bytes.Replace(data, []byte(`"format": 1`), []byte(`"format": 2`), 1)
+			}
+			return data
+		})},
+		{"no db.json", "truncated", edited(func(name string, data []byte) []byte {
+			if name == dbEntry {
+				return nil
+			}
+			return data
+		})},
+		{"chunk changed", "sha256", edited(func(name string, data []byte) []byte {
+			if strings.HasPrefix(name, chunkPrefix) {
+				data[len(data)-1] ^= 1
+			}
+			return data
+		})},
+		{"missing key", "keys/peer.key is missing", edited(func(name string, data []byte) []byte {
+			if name == "keys/"+crypto.PeerKeyFile {
+				return nil
+			}
+			return data
+		})},
+		{"another member's key", "not those of member", edited(func(name string, data []byte) []byte {
+			if name == "keys/"+crypto.MemberKeyFile {
+				return foreignKey
+			}
+			return data
+		})},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := Home(t.TempDir()) // exists and is empty: a valid target
+			_, err := Restore(h, bytes.NewReader(c.file), testPassphrase, quietLog())
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error saying %q", err, c.want)
+			}
+			t.Log(err)
+			if entries, _ := os.ReadDir(string(h)); len(entries) > 0 {
+				t.Fatalf("the failed restore left %s in the home", entries[0].Name())
+			}
+		})
+	}
+	t.Run("not empty", func(t *testing.T) {
+		h := Home(t.TempDir())
+		os.WriteFile(filepath.Join(string(h), "notes.txt"), nil, 0o600)
+		if _, err := Restore(h, bytes.NewReader(good), testPassphrase, quietLog()); err == nil || !strings.Contains(err.Error(), "is not empty") {
+			t.Fatalf("restore into a home holding a file: %v", err)
+		}
+	})
+	t.Run("good", func(t *testing.T) {
+		h := Home(t.TempDir())
+		res, err := Restore(h, bytes.NewReader(good), testPassphrase, quietLog())
+		if err != nil || res.Bulletins != 1 {
+			t.Fatalf("restoring the undamaged backup: %+v, %v", res, err)
+		}
+	})
+}

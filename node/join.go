@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/concordnet/concord/crypto"
-	"github.com/concordnet/concord/internal/canon"
 	cprotocol "github.com/concordnet/concord/protocol"
 )
 
@@ -39,35 +36,17 @@ type JoinResponse struct {
 }
 
 func (n *Node) handleJoinStream(s network.Stream) {
-	defer s.Close()
-	s.SetDeadline(time.Now().Add(joinTimeout))
-	resp := n.serveJoin(s)
-	data, err := canon.Marshal(resp)
-	if err == nil {
-		_, err = s.Write(data)
-	}
-	if err != nil {
-		n.log.Debug("join: answering", "peer", s.Conn().RemotePeer(), "err", err)
-	}
-}
-
-func (n *Node) serveJoin(s network.Stream) JoinResponse {
 	remote := s.Conn().RemotePeer().String()
 	refuse := func(err error) JoinResponse {
 		n.log.Info("join refused", "peer", remote, "err", err)
 		return JoinResponse{Error: err.Error()}
 	}
-	data, err := io.ReadAll(io.LimitReader(s, maxJoinRequest+1))
-	if err != nil {
-		return refuse(fmt.Errorf("reading the join request: %w", err))
-	}
-	if len(data) > maxJoinRequest {
-		return refuse(fmt.Errorf("join request is larger than %d bytes", maxJoinRequest))
-	}
-	var req JoinRequest
-	if err := canon.Unmarshal(data, &req); err != nil {
-		return refuse(fmt.Errorf("join request is malformed: %w", err))
-	}
+	serve(s, maxJoinRequest, joinTimeout, refuse, func(req *JoinRequest) JoinResponse {
+		return n.serveJoin(req, remote, refuse)
+	})
+}
+
+func (n *Node) serveJoin(req *JoinRequest, remote string, refuse func(error) JoinResponse) JoinResponse {
 	inv, err := crypto.ParseInvitation(req.Invitation)
 	if err != nil {
 		return refuse(err)
@@ -105,10 +84,7 @@ func (n *Node) Join(ctx context.Context, token string) (*cprotocol.TopicState, e
 	if err := inv.CheckFor(card, time.Now()); err != nil {
 		return nil, err
 	}
-	req, err := canon.Marshal(JoinRequest{Invitation: inv.Raw, Card: card.Raw, Proof: crypto.SignJoin(n.id, inv)})
-	if err != nil {
-		return nil, err
-	}
+	req := JoinRequest{Invitation: inv.Raw, Card: card.Raw, Proof: crypto.SignJoin(n.id, inv)}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
 	var errs []error
@@ -126,7 +102,7 @@ func (n *Node) Join(ctx context.Context, token string) (*cprotocol.TopicState, e
 	return nil, fmt.Errorf("could not reach the inviter (member %s): %w", inv.Inviter.ID, errors.Join(errs...))
 }
 
-func (n *Node) askToJoin(ctx context.Context, nd crypto.CardNode, req []byte) (*JoinResponse, error) {
+func (n *Node) askToJoin(ctx context.Context, nd crypto.CardNode, req JoinRequest) (*JoinResponse, error) {
 	info, ok := addrInfo(nd)
 	if !ok {
 		return nil, fmt.Errorf("inviter node %q is not a peer ID", nd.Peer)
@@ -134,30 +110,9 @@ func (n *Node) askToJoin(ctx context.Context, nd crypto.CardNode, req []byte) (*
 	if err := n.host.Connect(ctx, info); err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", info.ID, err)
 	}
-	s, err := n.host.NewStream(ctx, info.ID, protocol.ID(cprotocol.JoinProtocol))
-	if err != nil {
-		return nil, fmt.Errorf("opening the join protocol with %s: %w", info.ID, err)
-	}
-	defer s.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		s.SetDeadline(dl)
-	}
-	if _, err := s.Write(req); err != nil {
-		return nil, err
-	}
-	if err := s.CloseWrite(); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(s, maxJoinResponse+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading the inviter's answer: %w", err)
-	}
-	if len(data) > maxJoinResponse {
-		return nil, fmt.Errorf("the inviter's answer is larger than %d bytes", maxJoinResponse)
-	}
 	var resp JoinResponse
-	if err := canon.Unmarshal(data, &resp); err != nil {
-		return nil, fmt.Errorf("the inviter's answer is malformed: %w", err)
+	if err := n.request(ctx, info.ID, cprotocol.JoinProtocol, req, maxJoinResponse, &resp); err != nil {
+		return nil, err
 	}
 	return &resp, nil
 }

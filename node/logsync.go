@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	libp2pprotocol "github.com/libp2p/go-libp2p/core/protocol"
 	ma "github.com/multiformats/go-multiaddr"
 
-	"github.com/concordnet/concord/internal/canon"
 	"github.com/concordnet/concord/protocol"
 )
 
@@ -60,22 +57,16 @@ type SyncResponse struct {
 }
 
 func (n *Node) handleSyncStream(s network.Stream) {
-	defer s.Close()
-	s.SetDeadline(time.Now().Add(syncTimeout))
-	resp := n.serveSync(s)
-	if data, err := canon.Marshal(resp); err == nil {
-		s.Write(data)
-	}
+	remote := s.Conn().RemotePeer()
+	bad := func(err error) SyncResponse { return SyncResponse{Error: err.Error()} }
+	serve(s, maxSyncRequest, syncTimeout, bad, func(req *SyncRequest) SyncResponse {
+		return n.serveSync(req, remote)
+	})
 }
 
-func (n *Node) serveSync(s network.Stream) SyncResponse {
-	data, err := io.ReadAll(io.LimitReader(s, maxSyncRequest+1))
-	if err != nil || len(data) > maxSyncRequest {
-		return SyncResponse{Error: "sync request unreadable or too large"}
-	}
-	var req SyncRequest
-	if err := canon.Unmarshal(data, &req); err != nil || len(req.Topic) != 32 {
-		return SyncResponse{Error: "sync request is malformed"}
+func (n *Node) serveSync(req *SyncRequest, remote peer.ID) SyncResponse {
+	if len(req.Topic) != 32 {
+		return SyncResponse{Error: "sync request: topic must be 32 bytes"}
 	}
 	t := n.topicByID([32]byte(req.Topic))
 	if t == nil {
@@ -84,17 +75,17 @@ func (n *Node) serveSync(s network.Stream) SyncResponse {
 	state, _ := t.snapshot()
 	// Only current members are served: a removed member or a stranger
 	// learns nothing, not even the membership.
-	if _, ok := state.PeerMember(s.Conn().RemotePeer()); !ok {
+	if _, ok := state.PeerMember(remote); !ok {
 		n.metrics.rejected.WithLabelValues("sync", "not-member").Inc()
 		return SyncResponse{Error: "not a member of this topic"}
 	}
 	switch req.Kind {
 	case syncKindLog:
-		return serveLog(state, req)
+		return serveLog(state, *req)
 	case syncKindHeads:
 		return n.serveHeads(state)
 	case syncKindEnvelopes:
-		return n.serveEnvelopes(state, req)
+		return n.serveEnvelopes(state, *req)
 	}
 	return SyncResponse{Error: fmt.Sprintf("unknown sync kind %q", req.Kind)}
 }
@@ -159,32 +150,9 @@ func (n *Node) fetchLog(t *topic, p peer.ID) error {
 func (n *Node) askSync(p peer.ID, req SyncRequest) (*SyncResponse, error) {
 	ctx, cancel := context.WithTimeout(n.ctx, syncTimeout)
 	defer cancel()
-	data, err := canon.Marshal(req)
-	if err != nil {
-		return nil, err
-	}
-	s, err := n.host.NewStream(ctx, p, libp2pprotocol.ID(protocol.SyncProtocol))
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
-	s.SetDeadline(time.Now().Add(syncTimeout))
-	if _, err := s.Write(data); err != nil {
-		return nil, err
-	}
-	if err := s.CloseWrite(); err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(io.LimitReader(s, maxSyncResponse+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(body) > maxSyncResponse {
-		return nil, fmt.Errorf("sync answer from %s is larger than %d bytes", p, maxSyncResponse)
-	}
 	var resp SyncResponse
-	if err := canon.Unmarshal(body, &resp); err != nil {
-		return nil, fmt.Errorf("sync answer from %s is malformed: %w", p, err)
+	if err := n.request(ctx, p, protocol.SyncProtocol, req, maxSyncResponse, &resp); err != nil {
+		return nil, err
 	}
 	return &resp, nil
 }

@@ -169,7 +169,11 @@ func TestBackupIsASnapshotWhileWritesContinue(t *testing.T) {
 			written.Store(int64(i + 1))
 		}
 	}()
+	deadline := time.Now().Add(30 * time.Second)
 	for written.Load() < 100 {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer did not commit 100 transactions in 30 s")
+		}
 		time.Sleep(time.Millisecond)
 	}
 	var buf bytes.Buffer

@@ -44,10 +44,21 @@ func startNode(t testing.TB, name, country string) *Node {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
+	waitFor(t, timeout, func() (bool, string) { return cond(), what })
+}
+
+// waitFor polls cond every 20 ms until it holds; past the deadline it
+// fails with the state cond last described.
+func waitFor(t testing.TB, timeout time.Duration, cond func() (ok bool, state string)) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for !cond() {
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", timeout, what)
+			t.Fatalf("after %v: %s", timeout, state)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -95,21 +106,15 @@ func federation(t testing.TB, n int, category string) ([]*Node, protocol.TopicID
 func waitMesh(t testing.TB, nodes []*Node, id protocol.TopicID) {
 	t.Helper()
 	for _, nd := range nodes {
-		var members, peers int
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		waitFor(t, 30*time.Second, func() (bool, string) {
+			members, peers := 0, 0
 			if tp := nd.topicByID(id); tp != nil {
 				s, _ := tp.snapshot()
 				members, peers = len(s.Members), len(nd.ps.ListPeers(protocol.TopicString(s.Category, s.ID)))
-				if members == len(nodes) && peers == len(nodes)-1 {
-					break
-				}
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s does not see all %d members on the topic: %d members, %d GossipSub peers", nd.cfg.Member.Name, len(nodes), members, peers)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return members == len(nodes) && peers == len(nodes)-1,
+				fmt.Sprintf("%s does not see all %d members on the topic: %d members, %d GossipSub peers", nd.cfg.Member.Name, len(nodes), members, peers)
+		})
 	}
 }
 

@@ -41,17 +41,10 @@ func sameVersionVectors(nodes []*Node, id protocol.TopicID) (bool, string) {
 
 func waitConverged(t *testing.T, nodes []*Node, id protocol.TopicID, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	waitFor(t, timeout, func() (bool, string) {
 		same, desc := sameVersionVectors(nodes, id)
-		if same {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("version vectors differ after %v: %s", timeout, desc)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return same, "version vectors differ: " + desc
+	})
 }
 
 // listing returns the IDs and versions a node lists, for comparison.

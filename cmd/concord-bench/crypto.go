@@ -28,7 +28,8 @@ func benchCrypto(ctx context.Context, b *bench) error {
 		if err != nil {
 			return err
 		}
-		conc, err := perOp(s.rounds, f.concord)
+		var conc time.Duration
+		b.profile(s.name, func() { conc, err = perOp(s.rounds, f.concord) })
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}

@@ -73,17 +73,20 @@ func startFederation(ctx context.Context, dir string, n int, log *slog.Logger) (
 		return err
 	})
 	if err != nil {
-		return f, err
+		return nil, err
 	}
 	if f.topic, err = createTopic(ctx, f.members[0], "Benchmark topic"); err != nil {
-		return f, err
+		return nil, err
 	}
 	for _, m := range f.members[1:] {
-		if err := invite(ctx, f.members[0], m, f.topic); err != nil {
-			return f, err
+		if err = invite(ctx, f.members[0], m, f.topic); err != nil {
+			return nil, err
 		}
 	}
-	return f, f.waitMesh(ctx)
+	if err = f.waitMesh(ctx); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 func createTopic(ctx context.Context, owner *member, name string) (string, error) {

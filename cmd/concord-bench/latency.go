@@ -44,7 +44,7 @@ func benchLatency(ctx context.Context, b *bench) error {
 		var base, conc latencies
 		b.progress("latency n%d: raw GossipSub", n)
 		err := withGossip(ctx, n, func(net network, r *router) error {
-			base = b.delivery(ctx, net, r)
+			base = b.delivery(ctx, net, r, fmt.Sprintf("latency-n%d-gossipsub", n))
 			return nil
 		})
 		if err != nil {
@@ -52,7 +52,7 @@ func benchLatency(ctx context.Context, b *bench) error {
 		}
 		b.progress("latency n%d: Concord", n)
 		err = withConcord(ctx, b, filepath.Join(b.dir, fmt.Sprintf("lat%d", n)), n, func(net network, r *router) error {
-			conc = b.delivery(ctx, net, r)
+			conc = b.delivery(ctx, net, r, fmt.Sprintf("latency-n%d-concord", n))
 			return nil
 		})
 		if err != nil {
@@ -68,11 +68,15 @@ func benchLatency(ctx context.Context, b *bench) error {
 }
 
 // delivery warms the network up, then measures one steady-rate run.
-func (b *bench) delivery(ctx context.Context, net network, r *router) latencies {
+func (b *bench) delivery(ctx context.Context, net network, r *router, name string) latencies {
 	c := b.cfg
 	b.warmup(ctx, net, r)
-	l := runLoad(ctx, net, r, c.msgs, c.publishers, c.rate, c.drain).latencies()
-	b.progress("  p50 %.2f ms, p99 %.2f ms, max %.2f ms, delivered %d/%d", ms(l.p50), ms(l.p99), ms(l.max), l.delivered, l.expected)
+	var t *tracker
+	b.profile(name, func() { t = runLoad(ctx, net, r, c.msgs, c.publishers, c.rate, c.drain) })
+	l := t.latencies()
+	ack, self := t.publisherMedians()
+	b.progress("  p50 %.2f ms, p99 %.2f ms, max %.2f ms, delivered %d/%d; publish call p50 %.2f ms, publisher's own copy p50 %.2f ms",
+		ms(l.p50), ms(l.p99), ms(l.max), l.delivered, l.expected, ms(ack), ms(self))
 	return l
 }
 

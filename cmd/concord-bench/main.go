@@ -95,13 +95,6 @@ func run(ctx context.Context, cfg config, log io.Writer) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(b.dir)
-	if cfg.cpuprofile != "" {
-		stop, err := startProfile(cfg.cpuprofile)
-		if err != nil {
-			return nil, err
-		}
-		defer stop()
-	}
 	for _, s := range scenarios {
 		if !slices.ContainsFunc(s.groups, cfg.runs) {
 			continue
@@ -124,14 +117,29 @@ func scratchDir(parent string) (string, error) {
 	return os.MkdirTemp(parent, "cb-")
 }
 
-func startProfile(path string) (func(), error) {
+// profile runs fn, under a CPU profile written to <-cpuprofile>-<name>.pprof
+// when -cpuprofile is set. Only measured phases are profiled, never the
+// setup of a network, so that the profile shows where the measured time
+// goes.
+func (b *bench) profile(name string, fn func()) {
+	if b.cfg.cpuprofile == "" {
+		fn()
+		return
+	}
+	path := b.cfg.cpuprofile + "-" + name + ".pprof"
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, err
+		b.progress("  not profiling %s: %v", name, err)
+		fn()
+		return
 	}
+	defer f.Close()
 	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
+		b.progress("  not profiling %s: %v", name, err)
+		fn()
+		return
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	fn()
+	pprof.StopCPUProfile()
+	b.progress("  CPU profile: %s", path)
 }

@@ -10,15 +10,16 @@ import (
 
 // memStat is a process's memory from /proc/PID/status, in MiB.
 type memStat struct {
-	rss, hwm, anon float64 // VmRSS, VmHWM (peak RSS), RssAnon (private)
+	rss, hwm, anon, file float64 // VmRSS, VmHWM (peak RSS), RssAnon (private), RssFile (mapped files)
 }
 
 func (m memStat) String() string {
-	return fmt.Sprintf("peak RSS %.1f MiB, RSS %.1f MiB, anonymous %.1f MiB", m.hwm, m.rss, m.anon)
+	return fmt.Sprintf("peak RSS %.1f MiB, RSS %.1f MiB (anonymous %.1f, mapped files %.1f)", m.hwm, m.rss, m.anon, m.file)
 }
 
-// readMem reads VmRSS, VmHWM and RssAnon. RSS counts Badger's mmapped
-// files; RssAnon is the private memory the process really holds.
+// readMem reads VmRSS, VmHWM, RssAnon and RssFile. RSS counts the pages
+// of Badger's mmapped files (RssFile), which the kernel can drop at will;
+// RssAnon is the private memory the process really holds.
 func readMem(pid int) (memStat, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -26,7 +27,7 @@ func readMem(pid int) (memStat, error) {
 	}
 	defer f.Close()
 	var m memStat
-	fields := map[string]*float64{"VmRSS:": &m.rss, "VmHWM:": &m.hwm, "RssAnon:": &m.anon}
+	fields := map[string]*float64{"VmRSS:": &m.rss, "VmHWM:": &m.hwm, "RssAnon:": &m.anon, "RssFile:": &m.file}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		parts := strings.Fields(sc.Text())

@@ -89,7 +89,7 @@ func (b *bench) fill(ctx context.Context, m *member) error {
 			return err
 		}
 	}
-	return publishMany(ctx, m, topics, b.cfg.rssBulletins, b.cfg.rssWorkers, textBody(payloadSize))
+	return b.publishMany(ctx, m, topics, b.cfg.rssBulletins, b.cfg.rssWorkers)
 }
 
 // bulletinSizes returns the size of the envelope of a bulletin with a

@@ -2,16 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"fmt"
 	"path/filepath"
 	"sync/atomic"
 	"time"
-
-	"github.com/dgraph-io/badger/v4"
-
-	"github.com/concordnet/concord/node/api"
 )
 
 // missed is a topic whose owner A published while members B and C were
@@ -85,7 +79,8 @@ func (b *bench) prepareMissed(ctx context.Context, dir string) (_ *missed, err e
 		guest.node.Close()
 	}
 	start := time.Now()
-	if err := publishMany(ctx, m.a, []string{m.topic}, b.cfg.missed, 16, textBody(payloadSize)); err != nil {
+	b.profile("publish", func() { err = b.publishMany(ctx, m.a, []string{m.topic}, b.cfg.missed, 16) })
+	if err != nil {
 		return nil, err
 	}
 	b.progress("  published at %.0f/s", float64(b.cfg.missed)/time.Since(start).Seconds())
@@ -117,12 +112,13 @@ func (b *bench) catchUp(ctx context.Context, m *missed) (time.Duration, error) {
 	wait, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	var held int
-	err = poll(wait, func() bool {
-		var st api.Status
-		if late.api.Do(wait, "GET", "/v1/status", nil, &st) == nil {
-			held = st.Bulletins
-		}
-		return held >= len(m.envs)
+	b.profile("catchup", func() {
+		err = poll(wait, func() bool {
+			if n, err := acceptedEnvelopes(wait, late.api); err == nil {
+				held = n
+			}
+			return held >= len(m.envs)
+		})
 	})
 	d := time.Since(start)
 	if err != nil {
@@ -144,81 +140,20 @@ func (b *bench) ingest(ctx context.Context, m *missed) (float64, error) {
 	defer late.node.Close()
 	var next atomic.Int64
 	start := time.Now()
-	err = parallel(b.cfg.ingestWorkers, b.cfg.ingestWorkers, func(int) error {
-		for {
-			i := int(next.Add(1)) - 1
-			if i >= len(m.envs) {
-				return nil
+	b.profile("ingest", func() {
+		err = parallel(b.cfg.ingestWorkers, b.cfg.ingestWorkers, func(int) error {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(m.envs) {
+					return nil
+				}
+				if err := late.node.Ingest(ctx, m.envs[i]); err != nil {
+					return fmt.Errorf("ingesting envelope %d: %w", i, err)
+				}
 			}
-			if err := late.node.Ingest(ctx, m.envs[i]); err != nil {
-				return fmt.Errorf("ingesting envelope %d: %w", i, err)
-			}
-		}
+		})
 	})
 	rate := float64(len(m.envs)) / time.Since(start).Seconds()
 	b.progress("  %.0f/s", rate)
 	return rate, err
-}
-
-// publishMany publishes n bulletins through m's API from workers
-// goroutines, spread over topics.
-func publishMany(ctx context.Context, m *member, topics []string, n, workers int, body string) error {
-	var next atomic.Int64
-	return parallel(workers, workers, func(int) error {
-		for {
-			i := int(next.Add(1)) - 1
-			if i >= n {
-				return nil
-			}
-			req := api.PublishRequest{Topic: topics[i%len(topics)], Draft: benchDraft(fmt.Sprintf("fill %d", i), body)}
-			if err := m.api.Do(ctx, "POST", "/v1/publish", req, nil); err != nil {
-				return fmt.Errorf("publishing bulletin %d: %w", i, err)
-			}
-		}
-	})
-}
-
-// writeBadger writes envs into a fresh database in one WriteBatch and
-// returns how long it took, the final flush included.
-func writeBadger(dir string, envs [][]byte) (time.Duration, error) {
-	db, err := openBadger(dir)
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	start := time.Now()
-	wb := db.NewWriteBatch()
-	defer wb.Cancel()
-	for _, raw := range envs {
-		id := sha256.Sum256(raw)
-		if err := wb.Set(id[:], raw); err != nil {
-			return 0, err
-		}
-	}
-	if err := wb.Flush(); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
-}
-
-// openBadger opens a database with the options of node/store
-// (badgerOptions there), at-rest encryption included, so that the
-// baseline pays for the same sync writes, encryption and memory profile.
-func openBadger(dir string) (*badger.DB, error) {
-	key := make([]byte, 32)
-	rand.Read(key)
-	return badger.Open(badger.DefaultOptions(dir).
-		WithLogger(nil).
-		WithSyncWrites(true).
-		WithMemTableSize(16 << 20).
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(8).
-		WithBlockCacheSize(16 << 20).
-		WithIndexCacheSize(16 << 20).
-		WithNumCompactors(2).
-		WithValueLogFileSize(64 << 20).
-		WithValueThreshold(1 << 10).
-		WithEncryptionKey(key).
-		WithEncryptionKeyRotationDuration(30 * 24 * time.Hour))
 }

@@ -30,10 +30,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := execute(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "concord-bench:", err)
-		}
+	err := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// -h: the usage is printed, and asking for it is not a failure.
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "concord-bench:", err)
 		os.Exit(1)
 	}
 }

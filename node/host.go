@@ -27,17 +27,11 @@ const MaxMessageSize = 1 << 20
 // relays, no NAT port mapping (an agency's firewall is configured by its
 // operators).
 func newHost(id *crypto.Identity, listen []string, gater connmgr.ConnectionGater) (host.Host, error) {
-	opts := []libp2p.Option{
+	opts := append(TransportOptions(),
 		libp2p.Identity(id.Peer),
 		libp2p.ListenAddrStrings(listen...),
-		libp2p.Transport(tcp.NewTCPTransport),
-		libp2p.Transport(quic.NewTransport),
-		libp2p.Security(noise.ID, noise.New),
-		libp2p.Security(libp2ptls.ID, libp2ptls.New),
-		libp2p.DefaultMuxers,
-		libp2p.DisableRelay(),
-		libp2p.UserAgent("concord/" + Version()),
-	}
+		libp2p.UserAgent("concord/"+Version()),
+	)
 	if gater != nil {
 		opts = append(opts, libp2p.ConnectionGater(gater))
 	}
@@ -46,6 +40,19 @@ func newHost(id *crypto.Identity, listen []string, gater connmgr.ConnectionGater
 		return nil, fmt.Errorf("starting libp2p on %v: %w", listen, err)
 	}
 	return h, nil
+}
+
+// TransportOptions are the libp2p transports, security and muxers of a
+// node; benchmarks build their baseline hosts with the same.
+func TransportOptions() []libp2p.Option {
+	return []libp2p.Option{
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Security(libp2ptls.ID, libp2ptls.New),
+		libp2p.DefaultMuxers,
+		libp2p.DisableRelay(),
+	}
 }
 
 // MessageID is the GossipSub message ID: the SHA-256 of the message data,

@@ -3,9 +3,12 @@ package main
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"log/slog"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+
+	"github.com/concordnet/concord/node/store"
 )
 
 // writeBadger writes envs into a fresh database in one WriteBatch and
@@ -31,24 +34,11 @@ func writeBadger(dir string, envs [][]byte) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-// openBadger opens a database with the options of node/store
-// (badgerOptions there), at-rest encryption included, so that the
-// baseline pays for the same sync writes, encryption and memory profile.
+// openBadger opens a database with the options of node/store, at-rest
+// encryption included, so that the baseline pays for the same sync
+// writes, encryption and memory profile.
 func openBadger(dir string) (*badger.DB, error) {
 	key := make([]byte, 32)
 	rand.Read(key)
-	return badger.Open(badger.DefaultOptions(dir).
-		WithLogger(nil).
-		WithSyncWrites(true).
-		WithMemTableSize(16 << 20).
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(8).
-		WithBlockCacheSize(16 << 20).
-		WithIndexCacheSize(16 << 20).
-		WithNumCompactors(2).
-		WithValueLogFileSize(64 << 20).
-		WithValueThreshold(1 << 10).
-		WithEncryptionKey(key).
-		WithEncryptionKeyRotationDuration(30 * 24 * time.Hour))
+	return badger.Open(store.Options(dir, key, slog.New(slog.DiscardHandler)))
 }

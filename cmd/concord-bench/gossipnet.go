@@ -12,10 +12,8 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/p2p/security/noise"
-	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
-	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
-	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+
+	"github.com/concordnet/concord/node"
 )
 
 // gossipNet is the baseline: plain go-libp2p-pubsub GossipSub with its
@@ -75,18 +73,9 @@ func (g *gossipNet) start(ctx context.Context, i int, r *router) error {
 	return nil
 }
 
-// newBaseHost builds a host with the options of node.newHost, on TCP
-// loopback.
+// newBaseHost builds a host with a node's transports, on TCP loopback.
 func newBaseHost() (host.Host, error) {
-	return libp2p.New(
-		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
-		libp2p.Transport(tcp.NewTCPTransport),
-		libp2p.Transport(quic.NewTransport),
-		libp2p.Security(noise.ID, noise.New),
-		libp2p.Security(libp2ptls.ID, libp2ptls.New),
-		libp2p.DefaultMuxers,
-		libp2p.DisableRelay(),
-	)
+	return libp2p.New(append(node.TransportOptions(), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))...)
 }
 
 func receive(ctx context.Context, sub *pubsub.Subscription, node int, r *router) {

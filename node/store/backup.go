@@ -147,7 +147,7 @@ func Restore(dir string, key []byte, r io.Reader, log *slog.Logger) error {
 	if len(entries) > 0 {
 		return fmt.Errorf("%s is not empty: a backup is restored only into a new database", dir)
 	}
-	db, err := badger.Open(badgerOptions(dir, key, log))
+	db, err := badger.Open(Options(dir, key, log))
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}

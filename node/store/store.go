@@ -18,9 +18,11 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// Options sized for a small server (see docs/architecture.md): memory stays
-// in the tens of megabytes whatever the data size.
-func badgerOptions(dir string, key []byte, log *slog.Logger) badger.Options {
+// Options returns the Badger options of a node's store, sized for a small
+// server (see docs/architecture.md): memory stays in the tens of
+// megabytes whatever the data size. Benchmarks open their baseline with
+// the same options.
+func Options(dir string, key []byte, log *slog.Logger) badger.Options {
 	return badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{log}).
 		WithSyncWrites(true).
@@ -58,7 +60,7 @@ type Store struct {
 
 // Open opens (or creates) the database in dir, encrypted at rest with key.
 func Open(dir string, key []byte, log *slog.Logger) (*Store, error) {
-	db, err := badger.Open(badgerOptions(dir, key, log))
+	db, err := badger.Open(Options(dir, key, log))
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
 			return nil, fmt.Errorf("opening %s: %w", dir, ErrLocked)

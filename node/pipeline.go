@@ -76,6 +76,7 @@ func (n *Node) validateEnvelope(ctx context.Context, from peer.ID, msg *pubsub.M
 	case res == store.Duplicate:
 		return pubsub.ValidationIgnore
 	}
+	n.noticeGap(t, env)
 	return pubsub.ValidationAccept
 }
 
@@ -131,13 +132,13 @@ func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Enve
 	case res == store.Stored:
 		n.metrics.accepted.WithLabelValues("envelope").Inc()
 		n.notify()
-		n.noticeGap(t, env)
 	}
 	return res, "", nil
 }
 
-// noticeGap starts a sync with a member node when env's predecessor is
-// missing: gossip lost something, and sync knows exactly what.
+// noticeGap starts a sync with a member node when the predecessor of env,
+// just stored from gossip, is missing: gossip lost something, and sync
+// knows exactly what.
 func (n *Node) noticeGap(t *topic, env *protocol.Envelope) {
 	if env.Seq == 1 {
 		return

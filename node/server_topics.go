@@ -333,7 +333,12 @@ func (n *Node) handleWatch(w http.ResponseWriter, r *http.Request) {
 		}
 		cursor = c
 	} else {
-		cursor = n.lastRecvSeq()
+		last, err := n.store.LastRecvSeq()
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err)
+			return
+		}
+		cursor = last
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
@@ -365,18 +370,6 @@ func (n *Node) handleWatch(w http.ResponseWriter, r *http.Request) {
 		case <-n.ctx.Done():
 			return
 		}
-	}
-}
-
-// lastRecvSeq is the receive sequence of the newest stored bulletin.
-func (n *Node) lastRecvSeq() uint64 {
-	var last uint64
-	for {
-		recs, err := n.store.Since(last, 1000)
-		if err != nil || len(recs) == 0 {
-			return last
-		}
-		last = recs[len(recs)-1].RecvSeq
 	}
 }
 

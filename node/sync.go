@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -90,38 +92,77 @@ func (n *Node) fetchEnvelopes(t *topic, p peer.ID, only string) (int, error) {
 	return stored, nil
 }
 
-// fetchRange fetches author's envelopes from..to from p, page by page, and
-// ingests them.
+// fetchRange fetches author's envelopes from..to from p and ingests them.
+// Pages are asked for while earlier envelopes are being ingested.
 func (n *Node) fetchRange(t *topic, p peer.ID, author string, from, to uint64) (int, error) {
 	state, _ := t.snapshot()
-	stored := 0
+	fetched := make(chan []byte, maxEnvelopesAsk)
+	var fetchErr error
+	go func() {
+		defer close(fetched)
+		fetchErr = n.fetchPages(state.ID, p, author, from, to, fetched)
+	}()
+	stored := n.ingestAll(t, p, fetched, int(min(to-from+1, syncWorkers)))
+	return stored, fetchErr // set before fetched was closed
+}
+
+// fetchPages asks p for author's envelopes from..to, page by page, and
+// sends each envelope to out.
+func (n *Node) fetchPages(topic [32]byte, p peer.ID, author string, from, to uint64, out chan<- []byte) error {
 	for from <= to {
-		resp, err := n.askSync(p, SyncRequest{Kind: syncKindEnvelopes, Topic: state.ID[:], Author: author, From: from, To: to})
+		resp, err := n.askSync(p, SyncRequest{Kind: syncKindEnvelopes, Topic: topic[:], Author: author, From: from, To: to})
 		if err != nil {
-			return stored, err
+			return err
 		}
 		if resp.Error != "" {
-			return stored, fmt.Errorf("peer %s refused sync: %s", p, resp.Error)
+			return fmt.Errorf("peer %s refused sync: %s", p, resp.Error)
 		}
 		for _, raw := range resp.Entries {
-			ok, err := n.ingestSynced(t, raw)
-			if err != nil {
-				n.log.Debug("synced envelope rejected", "peer", p, "err", err)
-			}
-			if ok {
-				stored++
-			}
+			out <- raw
 		}
 		if !resp.More || len(resp.Entries) == 0 {
-			return stored, nil
+			return nil
 		}
 		last, err := protocol.DecodeEnvelope(resp.Entries[len(resp.Entries)-1])
 		if err != nil {
-			return stored, err
+			return err
+		}
+		if last.Seq < from {
+			return fmt.Errorf("peer %s answered seq %d to a request from seq %d", p, last.Seq, from)
 		}
 		from = last.Seq + 1
 	}
-	return stored, nil
+	return nil
+}
+
+// syncWorkers is how many fetched envelopes are ingested at once.
+// Decryption is the cost of ingesting, and it runs in parallel; the
+// store's group commit writes those waiting for the disk together, and
+// fewer, larger commits cost less.
+const syncWorkers = 128
+
+// ingestAll ingests the envelopes it receives until in is closed, with
+// the given number of workers, and
+// returns how many were new. An author's envelopes may thus be stored out
+// of order: the store accepts any order, as it does from gossip.
+func (n *Node) ingestAll(t *topic, p peer.ID, in <-chan []byte, workers int) int {
+	var stored atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for raw := range in {
+				ok, err := n.ingestSynced(t, raw)
+				if err != nil {
+					n.log.Debug("synced envelope rejected", "peer", p, "err", err)
+				}
+				if ok {
+					stored.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return int(stored.Load())
 }
 
 // ingestSynced validates and stores one envelope fetched by sync.

@@ -93,17 +93,31 @@ func (s *Store) index(txn *badger.Txn, old, rec *BulletinRecord) error {
 
 // loadRecvSeq reads the last receive sequence once, on the first write.
 func (s *Store) loadRecvSeq(txn *badger.Txn) error {
-	if s.recvSeqLoaded {
-		return nil
+	if !s.recvSeqLoaded {
+		s.recvSeq, s.recvSeqLoaded = lastRecvSeq(txn), true
 	}
+	return nil
+}
+
+// LastRecvSeq returns the receive sequence of the newest bulletin in the
+// change feed (0 if none): where a watch that wants only news starts.
+func (s *Store) LastRecvSeq() (uint64, error) {
+	var last uint64
+	err := s.View(func(txn *badger.Txn) error {
+		last = lastRecvSeq(txn)
+		return nil
+	})
+	return last, err
+}
+
+func lastRecvSeq(txn *badger.Txn) uint64 {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{pfxRecv}, Reverse: true})
 	defer it.Close()
 	it.Seek([]byte{pfxRecv, 0xff})
-	if it.Valid() {
-		s.recvSeq = binary.BigEndian.Uint64(it.Item().Key()[1:])
+	if !it.Valid() {
+		return 0
 	}
-	s.recvSeqLoaded = true
-	return nil
+	return binary.BigEndian.Uint64(it.Item().Key()[1:])
 }
 
 // Query selects bulletins for listing, newest created first.

@@ -237,3 +237,24 @@ func TestExpireErasesContentKeepsTombstone(t *testing.T) {
 		t.Fatalf("the extended bulletin is not listed again: %d listed", len(listed))
 	}
 }
+
+func TestLastRecvSeqFollowsTheChangeFeed(t *testing.T) {
+	s := openStore(t)
+	var topic [32]byte
+	if last, err := s.LastRecvSeq(); err != nil || last != 0 {
+		t.Fatalf("empty store: last %d, %v", last, err)
+	}
+	for v := 1; v <= 3; v++ {
+		if err := put(t, s, version(topic, v, uint64(v))); err != nil {
+			t.Fatal(err)
+		}
+		feed, _ := s.Since(0, 10)
+		last, err := s.LastRecvSeq()
+		if err != nil || len(feed) != 1 || last != feed[0].RecvSeq {
+			t.Fatalf("after version %d: last %d, feed %+v, %v", v, last, feed, err)
+		}
+		if after, _ := s.Since(last, 10); len(after) != 0 {
+			t.Fatalf("a watch from seq %d would replay %d bulletins", last, len(after))
+		}
+	}
+}

@@ -35,6 +35,7 @@ type config struct {
 	crypto4k, crypto256k  int
 
 	rssBulletins, rssWorkers, rssTopics int
+	rssCap                              int
 	settle                              time.Duration
 }
 
@@ -79,6 +80,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.rssBulletins, "rss-bulletins", 100000, "bulletins stored in the rss-100k scenario")
 	fs.IntVar(&c.rssWorkers, "rss-workers", 64, "concurrent publishers filling the daemon")
 	fs.IntVar(&c.rssTopics, "rss-topics", 16, "topics the bulletins are spread over (publications on one topic are serialized)")
+	fs.IntVar(&c.rssCap, "rss-cap", 0, "run the daemon of the rss scenarios in a memory cgroup of this many MiB, as systemd's MemoryMax= would (Linux, root; 0: no cap)")
 	fs.DurationVar(&c.settle, "settle", 3*time.Second, "pause before reading a process's memory")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -131,6 +133,8 @@ func (c *config) finish(nodes, scenarios string) error {
 		return fmt.Errorf("-tp-nodes must be at least 2 and -tp-start positive, at most -tp-max")
 	case c.missed < 1 || c.ingestWorkers < 1 || c.crypto4k < 1 || c.crypto256k < 1:
 		return fmt.Errorf("-missed, -ingest-workers, -crypto-4k and -crypto-256k must be positive")
+	case c.rssCap < 0:
+		return fmt.Errorf("-rss-cap must be 0 (no cap) or a number of MiB")
 	case c.rssBulletins < 1 || c.rssWorkers < 1 || c.rssTopics < 1:
 		return fmt.Errorf("-rss-bulletins, -rss-workers and -rss-topics must be positive")
 	}

@@ -63,6 +63,17 @@ func (b *bench) daemonMem(ctx context.Context) (idle, full memStat, err error) {
 		return idle, full, err
 	}
 	defer d.stop()
+	if b.cfg.rssCap > 0 {
+		limit, err := b.capDaemon(d)
+		if err != nil {
+			return idle, full, err
+		}
+		defer func() {
+			d.stop() // a cgroup is removed once empty
+			b.rep.note("rss: the daemon ran in a memory cgroup of %d MiB: %s", b.cfg.rssCap, limit)
+			limit.close()
+		}()
+	}
 	time.Sleep(b.cfg.settle)
 	if idle, err = readMem(d.pid()); err != nil {
 		return idle, full, err
@@ -77,6 +88,20 @@ func (b *bench) daemonMem(ctx context.Context) (idle, full memStat, err error) {
 	full, err = readMem(d.pid())
 	b.progress("rss: daemon full: %s", full)
 	return idle, full, err
+}
+
+// capDaemon moves the daemon into a memory cgroup of -rss-cap MiB.
+func (b *bench) capDaemon(d *daemon) (*memCap, error) {
+	limit, err := newMemCap(int64(b.cfg.rssCap) << 20)
+	if err != nil {
+		return nil, fmt.Errorf("-rss-cap: %w", err)
+	}
+	if err := limit.add(d.pid()); err != nil {
+		limit.close()
+		return nil, fmt.Errorf("-rss-cap: moving the daemon into %s: %w", limit.dir, err)
+	}
+	b.progress("rss: daemon capped at %d MiB (%s)", b.cfg.rssCap, limit.dir)
+	return limit, nil
 }
 
 // fill publishes the bulletins over several topics: publications on one

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +25,10 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("POST /v1/connect", n.handleConnect)
 	mux.HandleFunc("GET /v1/backup", n.handleBackup)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.registry, promhttp.HandlerOpts{}))
+	// Go's profiles, for operators chasing memory or CPU: the socket is
+	// the daemon user's alone, like every other route.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	n.topicRoutes(mux)
 	return mux
 }

@@ -70,10 +70,8 @@ func ownCgroup(controller string) (string, error) {
 	return "", fmt.Errorf("no %q cgroup in /proc/self/cgroup", controller)
 }
 
-// add moves a process into the cgroup.
-func (c *memCap) add(pid int) error {
-	return os.WriteFile(filepath.Join(c.dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0)
-}
+// procs is the file a process writes its PID to in order to enter.
+func (c *memCap) procs() string { return filepath.Join(c.dir, "cgroup.procs") }
 
 // String says how often the limit was reached and whether the kernel
 // had to kill.

@@ -80,7 +80,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.rssBulletins, "rss-bulletins", 100000, "bulletins stored in the rss-100k scenario")
 	fs.IntVar(&c.rssWorkers, "rss-workers", 64, "concurrent publishers filling the daemon")
 	fs.IntVar(&c.rssTopics, "rss-topics", 16, "topics the bulletins are spread over (publications on one topic are serialized)")
-	fs.IntVar(&c.rssCap, "rss-cap", 0, "run the daemon of the rss scenarios in a memory cgroup of this many MiB, as systemd's MemoryMax= would (Linux, root; 0: no cap)")
+	fs.IntVar(&c.rssCap, "rss-cap", 0, "run the daemon of the rss scenarios in a memory cgroup of this many MiB, as systemd's MemoryMax= would, with GOMEMLIMIT at 3/4 of it (Linux, root; 0: no cap)")
 	fs.DurationVar(&c.settle, "settle", 3*time.Second, "pause before reading a process's memory")
 	if err := fs.Parse(args); err != nil {
 		return c, err

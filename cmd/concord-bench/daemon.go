@@ -38,9 +38,10 @@ type daemon struct {
 	once sync.Once
 }
 
-// startDaemon runs `concord init` then `concord daemon` in home and waits
-// until its API answers. Its logs go to home/daemon.log.
-func startDaemon(ctx context.Context, bin, home string) (*daemon, error) {
+// startDaemon runs `concord init` then `concord daemon` in home, inside
+// limit if not nil and with env added to its environment, and waits until
+// its API answers. Its logs go to home/daemon.log.
+func startDaemon(ctx context.Context, bin, home string, limit *memCap, env ...string) (*daemon, error) {
 	init := exec.CommandContext(ctx, bin, "--home", home, "init", "--name", "Benchmark agency", "--country", "FRA",
 		"--listen", "/ip4/127.0.0.1/tcp/0")
 	if out, err := init.CombinedOutput(); err != nil {
@@ -53,7 +54,13 @@ func startDaemon(ctx context.Context, bin, home string) (*daemon, error) {
 	defer logf.Close() // the child holds its own descriptor
 	d := &daemon{cmd: exec.Command(bin, "--home", home, "daemon"), done: make(chan error, 1),
 		api: api.NewClient(home, node.Home(home).Socket())}
+	if limit != nil {
+		// The shell enters the cgroup, then becomes the daemon: every page
+		// the daemon touches is charged to the cgroup.
+		d.cmd = exec.Command("/bin/sh", "-c", `echo $$ > "$0" && exec "$1" --home "$2" daemon`, limit.procs(), bin, home)
+	}
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	d.cmd.Env = append(os.Environ(), env...)
 	if err := d.cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -136,24 +136,47 @@ func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Enve
 	return res, "", nil
 }
 
-// noticeGap starts a sync with a member node when the predecessor of env,
-// just stored from gossip, is missing: gossip lost something, and sync
-// knows exactly what.
+// noticeGap starts a sync when the predecessor of env, just stored from
+// gossip, is missing: gossip lost something, and sync knows exactly what.
+// It asks the author's own node first, which holds every envelope of its
+// member, then up to gapAttempts-1 other member nodes while the gap stays.
 func (n *Node) noticeGap(t *topic, env *protocol.Envelope) {
-	if env.Seq == 1 {
+	missing := func() bool {
+		has, err := n.store.HasSeq(env.TopicID(), env.Author, env.Seq-1)
+		return err == nil && !has
+	}
+	if env.Seq == 1 || !missing() || !t.gapSync.CompareAndSwap(false, true) {
 		return
 	}
-	if has, err := n.store.HasSeq(env.TopicID(), env.Author, env.Seq-1); err != nil || has {
-		return
-	}
-	if p, ok := n.randomMemberPeer(t); ok && t.gapSync.CompareAndSwap(false, true) {
-		n.spawn(func() {
-			defer t.gapSync.Store(false)
+	n.spawn(func() {
+		defer t.gapSync.Store(false)
+		for attempt := 0; attempt < gapAttempts && missing(); attempt++ {
+			p, ok := n.authorPeer(t, env.Author)
+			if !ok || attempt > 0 {
+				if p, ok = n.randomMemberPeer(t); !ok {
+					return
+				}
+			}
 			if _, err := n.fetchEnvelopes(t, p, env.Author); err != nil {
 				n.log.Debug("gap sync", "peer", p, "err", err)
 			}
-		})
+		}
+	})
+}
+
+// gapAttempts bounds the syncs one noticed gap starts; periodic sync
+// closes what they could not.
+const gapAttempts = 3
+
+// authorPeer returns a connected node of member author on t.
+func (n *Node) authorPeer(t *topic, author string) (peer.ID, bool) {
+	s, _ := t.snapshot()
+	for _, p := range n.host.Network().Peers() {
+		if m, ok := s.PeerMember(p); ok && m == author {
+			return p, true
+		}
 	}
+	return "", false
 }
 
 // open decrypts an envelope if this node may read it and returns the
@@ -264,13 +287,14 @@ func bulletinOut(kind string, b *protocol.Bulletin) (*outgoing, error) {
 // emit publishes the envelope build makes: it encrypts it to the topic's
 // current epoch (or to its restricted audience and ourselves), signs it,
 // stores it durably, then gossips it, and returns the stored record once
-// committed. The topic's lock is held throughout, so that sequence numbers
-// never repeat and build sees our own latest envelopes.
+// committed. Our publications on t are serialized throughout, so that
+// sequence numbers never repeat and build sees our own latest envelopes;
+// the topic's state may move on meanwhile, as it may at any receiver.
 func (n *Node) emit(ctx context.Context, t *topic, build func(*protocol.TopicState, time.Time) (*outgoing, error)) (*store.BulletinRecord, error) {
 	n.confirmOwnSeq(ctx, t)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	state, keys := t.state, t.keys
+	t.publishing.Lock()
+	defer t.publishing.Unlock()
+	state, keys := t.snapshot()
 	me := n.id.MemberID()
 	if _, ok := state.Members[me]; !ok {
 		return nil, fmt.Errorf("this member is no longer a member of topic %q", state.Name)

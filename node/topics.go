@@ -26,8 +26,7 @@ const graceEpochs = 1
 
 // topic is a topic this node belongs to, live.
 type topic struct {
-	// mu guards state and keys, and serializes this node's own
-	// publications on the topic so that sequence numbers never repeat.
+	// mu guards state and keys.
 	mu     sync.Mutex
 	state  *protocol.TopicState
 	keys   map[uint64]*crypto.EpochKey
@@ -37,6 +36,10 @@ type topic struct {
 	log       *pubsub.Topic
 	cancel    context.CancelFunc
 
+	// publishing serializes this node's own publications on the topic,
+	// so that sequence numbers never repeat. It is not mu: receiving
+	// goes on while a publication is being stored.
+	publishing sync.Mutex
 	// seqConfirmed is set once peers confirmed our last seq (confirmOwnSeq).
 	seqConfirmed atomic.Bool
 	gapSync      atomic.Bool // a gap sync is running

@@ -144,8 +144,10 @@ type Stamp struct {
 }
 
 // Build returns the validated bulletin made of a copy of d and the stamp s,
-// with times converted to UTC and the audience sorted (the order envelopes
-// require). A draft that names a category must name the topic's.
+// with times converted to UTC, the audience sorted (the order envelopes
+// require), and the TLP label, handling code and source reliability
+// upper-cased, whatever the draft came from (flags, front matter, API).
+// A draft that names a category must name the topic's.
 func (d *BulletinDraft) Build(s Stamp) (*Bulletin, error) {
 	if d.Category != "" && d.Category != s.Category {
 		return nil, bulletinErr("category", "the draft says %q but the topic's category is %q", d.Category, s.Category)
@@ -154,6 +156,9 @@ func (d *BulletinDraft) Build(s Stamp) (*Bulletin, error) {
 		Originator: s.Originator, BulletinDraft: d.clone()}
 	b.Category = s.Category
 	slices.Sort(b.Audience)
+	for _, f := range []*string{&b.TLP, &b.Handling.Code, &b.SourceReliability} {
+		*f = strings.ToUpper(*f)
+	}
 	if err := b.Validate(); err != nil {
 		return nil, err
 	}

@@ -315,10 +315,13 @@ func TestBuildAndRevise(t *testing.T) {
 	if _, err := d.Build(s); err == nil {
 		t.Fatal("a draft of another category was built")
 	}
-	next, err := b.Revise(&BulletinDraft{Title: "Update", Language: "fr", TLP: "GREEN", Handling: Handling{Code: "H0"},
-		SourceReliability: "A", InfoReliability: "1"}, now.Add(time.Hour))
+	next, err := b.Revise(&BulletinDraft{Title: "Update", Language: "fr", TLP: "amber+strict", Handling: Handling{Code: "h0"},
+		SourceReliability: "a", InfoReliability: "1"}, now.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if next.TLP != "AMBER+STRICT" || next.Handling.Code != "H0" || next.SourceReliability != "A" {
+		t.Fatalf("labels are not upper-cased: TLP %q, handling %q, source %q", next.TLP, next.Handling.Code, next.SourceReliability)
 	}
 	if next.ID != b.ID || next.Version != 2 || !next.Created.Equal(b.Created) || next.Originator != b.Originator ||
 		next.Category != b.Category || !next.Modified.Equal(now.Add(time.Hour)) {

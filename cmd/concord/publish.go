@@ -171,9 +171,9 @@ func (f *publishFlags) applyTexts(fs *pflag.FlagSet, d *protocol.BulletinDraft) 
 	set("title", &d.Title, f.title)
 	set("summary", &d.Summary, f.summary)
 	set("language", &d.Language, f.language)
-	set("tlp", &d.TLP, strings.ToUpper(f.tlp))
-	set("handling", &d.Handling.Code, strings.ToUpper(f.handling))
-	set("source-reliability", &d.SourceReliability, strings.ToUpper(f.source))
+	set("tlp", &d.TLP, f.tlp)
+	set("handling", &d.Handling.Code, strings.ToUpper(f.handling)) // compared with H3 below
+	set("source-reliability", &d.SourceReliability, f.source)
 	set("info-reliability", &d.InfoReliability, f.info)
 	switch {
 	case fs.Changed("restrictions"):

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -98,9 +99,13 @@ type Attachment struct {
 }
 
 // NewAttachment returns an attachment holding data (not copied), with its
-// size and digest filled in. An empty mediaType is detected from the
-// content with http.DetectContentType.
+// size and digest filled in. An empty mediaType is guessed from the name's
+// extension (mime.TypeByExtension), else from the content
+// (http.DetectContentType): the same for --attach and for front matter.
 func NewAttachment(name, mediaType string, data []byte) Attachment {
+	if mediaType == "" {
+		mediaType = mime.TypeByExtension(filepath.Ext(name))
+	}
 	if mediaType == "" {
 		mediaType = http.DetectContentType(data)
 	}

@@ -154,8 +154,15 @@ func TestNewAttachment(t *testing.T) {
 		a.SHA256 != "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824" {
 		t.Fatalf("%+v", a)
 	}
-	if a := NewAttachment("x.pdf", "application/pdf", []byte("%PDF")); a.MediaType != "application/pdf" {
+	if a := NewAttachment("x.pdf", "application/x-given", []byte("%PDF")); a.MediaType != "application/x-given" {
 		t.Fatalf("given media type replaced: %q", a.MediaType)
+	}
+	// The extension first (Go's built-in table), then the content.
+	if a := NewAttachment("scan.pdf", "", []byte("not really a PDF")); a.MediaType != "application/pdf" {
+		t.Fatalf("by extension: %q", a.MediaType)
+	}
+	if a := NewAttachment("scan", "", []byte("%PDF-1.7")); a.MediaType != "application/pdf" {
+		t.Fatalf("by content: %q", a.MediaType)
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"mime"
 	"os"
 	"path/filepath"
 	"slices"
@@ -91,7 +90,7 @@ func readAttachment(path string) (protocol.Attachment, error) {
 		return protocol.Attachment{}, fmt.Errorf("attachment %s is larger than the %d KiB a bulletin's attachments may hold together: share a smaller extract",
 			path, protocol.MaxAttachmentBytes>>10)
 	}
-	return protocol.NewAttachment(filepath.Base(path), mime.TypeByExtension(filepath.Ext(path)), data), nil
+	return protocol.NewAttachment(filepath.Base(path), "", data), nil
 }
 
 // parseSince reads --since: an RFC 3339 time, a date (00:00 UTC), or a

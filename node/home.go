@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"time"
 
+	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
+
 	"github.com/concordnet/concord/crypto"
 )
 
@@ -97,7 +100,7 @@ func (h Home) Load() (Config, *crypto.Identity, error) {
 
 // OfflineCard builds the member card from the home alone, for when no
 // daemon runs: its addresses are the configured announce addresses, else
-// the listen addresses.
+// the listen addresses made dialable (see dialable).
 func (h Home) OfflineCard() (*crypto.Card, error) {
 	cfg, id, err := h.Load()
 	if err != nil {
@@ -105,7 +108,45 @@ func (h Home) OfflineCard() (*crypto.Card, error) {
 	}
 	addrs := cfg.Network.Announce
 	if len(addrs) == 0 {
-		addrs = cfg.Network.Listen
+		if addrs, err = dialable(cfg.Network.Listen); err != nil {
+			return nil, err
+		}
 	}
 	return crypto.NewCard(id, cfg.Member.Name, cfg.Member.Country, addrs, time.Now())
+}
+
+// dialable turns listen addresses into addresses a partner can dial, as
+// the daemon's host does: an unspecified IP (0.0.0.0, ::) becomes each of
+// this machine's interface addresses; a port 0, chosen only when the
+// daemon starts, cannot be known and is left out.
+func dialable(listen []string) ([]string, error) {
+	ifaces, err := manet.InterfaceMultiaddrs()
+	if err != nil {
+		return nil, fmt.Errorf("listing this machine's network interfaces: %w", err)
+	}
+	var out []string
+	for _, s := range listen {
+		m, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("network.listen: %q is not a valid multiaddr: %v", s, err)
+		}
+		if port, _ := m.ValueForProtocol(ma.P_TCP); port == "0" {
+			continue
+		}
+		if port, _ := m.ValueForProtocol(ma.P_UDP); port == "0" {
+			continue
+		}
+		resolved, err := manet.ResolveUnspecifiedAddress(m, ifaces)
+		if err != nil {
+			return nil, fmt.Errorf("network.listen: resolving %s: %w", s, err)
+		}
+		for _, r := range resolved {
+			out = append(out, r.String())
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no address a partner could dial: the listen addresses %v take their port when the daemon starts; "+
+			"start it (`concord daemon`) and ask again, or set network.announce in the config", listen)
+	}
+	return out, nil
 }

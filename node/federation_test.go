@@ -263,7 +263,7 @@ func TestNonMemberEnvelopesAreRejected(t *testing.T) {
 	if _, err := pt.Subscribe(); err != nil {
 		t.Fatal(err)
 	}
-	raw, eid, err := protocol.SealEnvelope(outsider.id, protocol.EnvelopeBody{
+	env, err := protocol.SealEnvelope(outsider.id, protocol.EnvelopeBody{
 		Kind: protocol.KindBulletin, Topic: s.ID[:], Epoch: s.Epoch, Author: outsider.id.MemberID(),
 		Node: outsider.host.ID().String(), Seq: 1, TS: time.Now(), Ciphertext: []byte("not really age"),
 	})
@@ -273,14 +273,14 @@ func TestNonMemberEnvelopesAreRejected(t *testing.T) {
 	eventually(t, 20*time.Second, "member never sees the outsider on the topic", func() bool {
 		return len(pt.ListPeers()) > 0
 	})
-	if err := pt.Publish(context.Background(), raw); err != nil {
+	if err := pt.Publish(context.Background(), env.Raw); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, "rejection not counted", func() bool {
 		return testutil.ToFloat64(nodes[0].metrics.rejected.WithLabelValues("envelope", protocol.ReasonNotMember)) == 1
 	})
 	for _, n := range nodes {
-		if _, err := n.store.Envelope(eid); !errors.Is(err, store.ErrNotFound) {
+		if _, err := n.store.Envelope(env.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("%s stored the outsider's envelope: %v", n.cfg.Member.Name, err)
 		}
 	}

@@ -378,14 +378,10 @@ func (n *Node) seal(state *protocol.TopicState, kind string, payload []byte, aud
 	if err != nil {
 		return nil, err
 	}
-	raw, _, err := protocol.SealEnvelope(n.id, protocol.EnvelopeBody{
+	return protocol.SealEnvelope(n.id, protocol.EnvelopeBody{
 		Kind: kind, Topic: state.ID[:], Epoch: state.Epoch, Author: me, Node: n.host.ID().String(),
 		Seq: seq, Prev: prev, TS: now, Audience: audience, Ciphertext: ct,
 	})
-	if err != nil {
-		return nil, err
-	}
-	return protocol.DecodeEnvelope(raw)
 }
 
 // validateLogEntry is the GossipSub validator of a topic's log channel.

@@ -98,25 +98,21 @@ type Envelope struct {
 // TopicID returns the envelope's topic.
 func (e *Envelope) TopicID() TopicID { return TopicID(e.Topic) }
 
-// SealEnvelope signs body as identity id and returns the wire bytes and
-// the envelope ID. V is set to the protocol version and TS stored in UTC.
-// The result is decoded again, so an envelope no node would accept is
-// refused here.
-func SealEnvelope(id *crypto.Identity, body EnvelopeBody) ([]byte, EnvelopeID, error) {
+// SealEnvelope signs body as identity id and returns the envelope (its
+// wire bytes in Raw). V is set to the protocol version and TS stored in
+// UTC. The result is decoded as a receiver decodes it, so an envelope no
+// node would accept is refused here.
+func SealEnvelope(id *crypto.Identity, body EnvelopeBody) (*Envelope, error) {
 	if body.Author != id.MemberID() {
-		return nil, EnvelopeID{}, fmt.Errorf("envelope author %s is not the signing member %s", body.Author, id.MemberID())
+		return nil, fmt.Errorf("envelope author %s is not the signing member %s", body.Author, id.MemberID())
 	}
 	body.V = ProtocolVersion
 	body.TS = body.TS.UTC()
 	raw, _, err := crypto.Seal(id.Signing, crypto.DomainEnvelope, body)
 	if err != nil {
-		return nil, EnvelopeID{}, err
+		return nil, err
 	}
-	env, err := DecodeEnvelope(raw)
-	if err != nil {
-		return nil, EnvelopeID{}, err
-	}
-	return raw, env.ID, nil
+	return DecodeEnvelope(raw)
 }
 
 // DecodeEnvelope decodes an envelope and checks what does not depend on

@@ -58,11 +58,11 @@ func (f *envFixture) envelope(t testing.TB, m testMember, topic TopicID, epoch, 
 	if seq > 1 {
 		body.Prev = bytes.Repeat([]byte{9}, 32)
 	}
-	raw, _, err := SealEnvelope(m.id, body)
+	env, err := SealEnvelope(m.id, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return raw
+	return env.Raw
 }
 
 func decode(t testing.TB, raw []byte) *Envelope {
@@ -125,11 +125,11 @@ func TestEnvelopeRejects(t *testing.T) {
 	s := f.tt.s
 	fromNode := func(m testMember, node string) []byte {
 		body := EnvelopeBody{Kind: KindBulletin, Topic: s.ID[:], Epoch: 1, Author: m.ID(), Node: node, Seq: 1, TS: t0, Ciphertext: []byte{1}}
-		raw, _, err := SealEnvelope(m.id, body)
+		env, err := SealEnvelope(m.id, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return raw
+		return env.Raw
 	}
 	t.Run("wrong node", func(t *testing.T) {
 		raw := fromNode(f.nga, f.fra.id.PeerID().String())
@@ -146,20 +146,20 @@ func TestEnvelopeRejects(t *testing.T) {
 	})
 	t.Run("unknown epoch", func(t *testing.T) {
 		body := EnvelopeBody{Kind: KindBulletin, Topic: s.ID[:], Epoch: 7, Author: f.nga.ID(), Node: f.nga.id.PeerID().String(), Seq: 1, TS: t0, Ciphertext: []byte{1}}
-		raw, _, err := SealEnvelope(f.nga.id, body)
+		env, err := SealEnvelope(f.nga.id, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantReason(t, s.CheckEnvelope(decode(t, raw), 0), ReasonUnknownEpoch)
+		wantReason(t, s.CheckEnvelope(env, 0), ReasonUnknownEpoch)
 	})
 	t.Run("audience outside the topic", func(t *testing.T) {
 		body := EnvelopeBody{Kind: KindBulletin, Topic: s.ID[:], Epoch: 1, Author: f.nga.ID(), Node: f.nga.id.PeerID().String(), Seq: 1, TS: t0,
 			Audience: sorted(f.fra.ID(), f.outsider.ID()), Ciphertext: []byte{1}}
-		raw, _, err := SealEnvelope(f.nga.id, body)
+		env, err := SealEnvelope(f.nga.id, body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantReason(t, s.CheckEnvelope(decode(t, raw), 0), ReasonBadAudience)
+		wantReason(t, s.CheckEnvelope(env, 0), ReasonBadAudience)
 	})
 }
 
@@ -190,12 +190,12 @@ func TestInnerReencryptionRejected(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, _, err := SealEnvelope(m.id, EnvelopeBody{Kind: KindBulletin, Topic: b.s.ID[:], Epoch: 1, Author: m.ID(),
+		env, err := SealEnvelope(m.id, EnvelopeBody{Kind: KindBulletin, Topic: b.s.ID[:], Epoch: 1, Author: m.ID(),
 			Node: m.id.PeerID().String(), Seq: 1, TS: t0, Ciphertext: ct})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return decode(t, raw)
+		return env
 	}
 	// NGA decrypted FRA's bulletin in topic A and republishes it in topic
 	// B under its own name: the inner signature is FRA's, not NGA's.
@@ -271,7 +271,7 @@ func TestDecodeEnvelopeRejects(t *testing.T) {
 	wantReason(t, err, ReasonTooLarge)
 	_, err = DecodeEnvelope([]byte("garbage"))
 	wantReason(t, err, ReasonMalformed)
-	if _, _, err := SealEnvelope(f.fra.id, good()); err == nil {
+	if _, err := SealEnvelope(f.fra.id, good()); err == nil {
 		t.Fatal("SealEnvelope signed an envelope for another author")
 	}
 	var rej *Rejection
@@ -305,13 +305,13 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	first, _ := fx.publish(f, fx.nga, id, 1, 1, []byte("first"))
 	second, _ := fx.publish(f, fx.nga, id, 1, 2, []byte("second"))
 	ct, _ := crypto.Encrypt([]byte("to two"), fx.fra.card.Recipient(), fx.nga.card.Recipient())
-	aud, _, err := SealEnvelope(fx.nga.id, EnvelopeBody{Kind: KindRevocation, Topic: id[:], Epoch: 1, Author: fx.nga.ID(),
+	aud, err := SealEnvelope(fx.nga.id, EnvelopeBody{Kind: KindRevocation, Topic: id[:], Epoch: 1, Author: fx.nga.ID(),
 		Node: fx.nga.id.PeerID().String(), Seq: 3, Prev: make([]byte, 32), TS: t0,
 		Audience: sorted(fx.fra.ID(), fx.nga.ID()), Ciphertext: ct})
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, seed := range [][]byte{first, second, aud, {}, {0x82, 0x40, 0x40}, []byte("garbage")} {
+	for _, seed := range [][]byte{first, second, aud.Raw, {}, {0x82, 0x40, 0x40}, []byte("garbage")} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

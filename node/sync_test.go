@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,6 +158,31 @@ func TestLossyGossipIsRepairedBySync(t *testing.T) {
 	for _, n := range nodes {
 		if got := len(listing(t, n, id)); got != 100 {
 			t.Fatalf("%s lists %d bulletins, want 100", n.cfg.Member.Name, got)
+		}
+	}
+}
+
+// A gap seen on gossip is repaired from the author's own node, which holds
+// every envelope of its member, even when another member lacks the same
+// envelopes. Periodic sync is off, so only gap repair can close it.
+func TestGapIsRepairedFromTheAuthor(t *testing.T) {
+	interval := syncInterval
+	t.Cleanup(func() { syncInterval = interval }) // after the nodes are closed
+	syncInterval = time.Hour
+	nodes, id := federation(t, 3, "terrorism")
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	var lossy atomic.Bool
+	lossy.Store(true)
+	b.dropGossip, c.dropGossip = lossy.Load, lossy.Load
+	for i := range 5 {
+		publish(t, a, id, draft(fmt.Sprintf("lost %d", i)))
+	}
+	lossy.Store(false)
+	publish(t, a, id, draft("received"))
+	waitConverged(t, nodes, id, 20*time.Second)
+	for _, n := range nodes {
+		if got := len(listing(t, n, id)); got != 6 {
+			t.Fatalf("%s lists %d bulletins, want 6", n.cfg.Member.Name, got)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -73,13 +74,11 @@ func TestOfflineMemberCatchesUp(t *testing.T) {
 	c.Close()
 	var wg sync.WaitGroup
 	for _, n := range []*Node{a, b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range 250 {
-				publish(t, n, id, draft(fmt.Sprintf("%s while c was down %d", n.cfg.Member.Name, i)))
+				publishFromGoroutine(t, n, id, draft(fmt.Sprintf("%s while c was down %d", n.cfg.Member.Name, i)))
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	c2, err := Start(home, log)
@@ -95,6 +94,41 @@ func TestOfflineMemberCatchesUp(t *testing.T) {
 	}
 	if got := listing(t, c2, id); !slices.Equal(got, want) {
 		t.Fatalf("restarted member lists %d bulletins, a lists %d", len(got), len(want))
+	}
+}
+
+// Publications made at once on one topic by one node take distinct,
+// consecutive sequence numbers while the node keeps receiving.
+func TestConcurrentPublicationsTakeConsecutiveSeqs(t *testing.T) {
+	nodes, id := federation(t, 2, "document-fraud")
+	a, b := nodes[0], nodes[1]
+	var wg sync.WaitGroup
+	for _, n := range []*Node{a, a, a, a, b} {
+		wg.Go(func() {
+			for i := range 10 {
+				publishFromGoroutine(t, n, id, draft(fmt.Sprintf("%s at once %d", n.cfg.Member.Name, i)))
+			}
+		})
+	}
+	wg.Wait()
+	waitConverged(t, nodes, id, 20*time.Second)
+	vv, err := b.store.VersionVector(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vv[a.id.MemberID()] != 40 || vv[b.id.MemberID()] != 10 {
+		t.Fatalf("version vector %v, want 40 envelopes of %s and 10 of %s with no gap", vv, a.id.MemberID(), b.id.MemberID())
+	}
+	if ev, _ := b.store.Equivocations(); len(ev) != 0 {
+		t.Fatalf("equivocation: %+v", ev)
+	}
+}
+
+// publishFromGoroutine is publish for goroutines other than the test's,
+// which may not call t.Fatal.
+func publishFromGoroutine(t *testing.T, n *Node, id protocol.TopicID, d *protocol.BulletinDraft) {
+	if _, err := n.Publish(context.Background(), n.topicByID(id), d); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	ma "github.com/multiformats/go-multiaddr"
@@ -100,7 +101,7 @@ func (h Home) Load() (Config, *crypto.Identity, error) {
 
 // OfflineCard builds the member card from the home alone, for when no
 // daemon runs: its addresses are the configured announce addresses, else
-// the listen addresses made dialable (see dialable).
+// the listen addresses a partner could dial (see dialable), possibly none.
 func (h Home) OfflineCard() (*crypto.Card, error) {
 	cfg, id, err := h.Load()
 	if err != nil {
@@ -115,25 +116,26 @@ func (h Home) OfflineCard() (*crypto.Card, error) {
 	return crypto.NewCard(id, cfg.Member.Name, cfg.Member.Country, addrs, time.Now())
 }
 
-// dialable turns listen addresses into addresses a partner can dial, as
+// dialable turns listen addresses into addresses a partner could dial, as
 // the daemon's host does: an unspecified IP (0.0.0.0, ::) becomes each of
-// this machine's interface addresses; a port 0, chosen only when the
-// daemon starts, cannot be known and is left out.
+// this machine's interface addresses but link-local ones; a port 0, chosen
+// only when the daemon starts, cannot be known and is left out. At most
+// crypto.MaxNodeAddrs are returned.
 func dialable(listen []string) ([]string, error) {
 	ifaces, err := manet.InterfaceMultiaddrs()
 	if err != nil {
 		return nil, fmt.Errorf("listing this machine's network interfaces: %w", err)
 	}
+	ifaces = slices.DeleteFunc(ifaces, manet.IsIP6LinkLocal)
 	var out []string
 	for _, s := range listen {
 		m, err := ma.NewMultiaddr(s)
 		if err != nil {
 			return nil, fmt.Errorf("network.listen: %q is not a valid multiaddr: %v", s, err)
 		}
-		if port, _ := m.ValueForProtocol(ma.P_TCP); port == "0" {
-			continue
-		}
-		if port, _ := m.ValueForProtocol(ma.P_UDP); port == "0" {
+		tcp, _ := m.ValueForProtocol(ma.P_TCP)
+		udp, _ := m.ValueForProtocol(ma.P_UDP)
+		if tcp == "0" || udp == "0" {
 			continue
 		}
 		resolved, err := manet.ResolveUnspecifiedAddress(m, ifaces)
@@ -144,9 +146,5 @@ func dialable(listen []string) ([]string, error) {
 			out = append(out, r.String())
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no address a partner could dial: the listen addresses %v take their port when the daemon starts; "+
-			"start it (`concord daemon`) and ask again, or set network.announce in the config", listen)
-	}
-	return out, nil
+	return out[:min(len(out), crypto.MaxNodeAddrs)], nil
 }

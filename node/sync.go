@@ -141,10 +141,10 @@ func (n *Node) fetchPages(topic [32]byte, p peer.ID, author string, from, to uin
 // fewer, larger commits cost less.
 const syncWorkers = 128
 
-// ingestAll ingests the envelopes it receives until in is closed, with
-// the given number of workers, and
-// returns how many were new. An author's envelopes may thus be stored out
-// of order: the store accepts any order, as it does from gossip.
+// ingestAll ingests what arrives on in, with that many workers, until in
+// is closed, and returns how many envelopes were new. An author's
+// envelopes may thus be stored out of order: the store accepts any order,
+// as it does from gossip.
 func (n *Node) ingestAll(t *topic, p peer.ID, in <-chan []byte, workers int) int {
 	var stored atomic.Int64
 	var wg sync.WaitGroup

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"syscall"
 	"time"
 
@@ -35,7 +34,6 @@ type daemon struct {
 	cmd  *exec.Cmd
 	api  *api.Client
 	done chan error
-	once sync.Once
 }
 
 // startDaemon runs `concord init` then `concord daemon` in home, inside
@@ -77,15 +75,12 @@ func startDaemon(ctx context.Context, bin, home string, limit *memCap, env ...st
 func (d *daemon) pid() int { return d.cmd.Process.Pid }
 
 // stop sends SIGTERM, and SIGKILL if the daemon is still up 20 s later.
-// Calls after the first do nothing.
 func (d *daemon) stop() {
-	d.once.Do(func() {
-		d.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-d.done:
-		case <-time.After(20 * time.Second):
-			d.cmd.Process.Kill()
-			<-d.done
-		}
-	})
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(20 * time.Second):
+		d.cmd.Process.Kill()
+		<-d.done
+	}
 }

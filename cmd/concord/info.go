@@ -197,7 +197,12 @@ func (g *globals) identity(ctx context.Context) (api.Identity, error) {
 	if cerr != nil {
 		return id, cerr
 	}
-	return node.IdentityOf(card), nil
+	id = node.IdentityOf(card)
+	if len(id.Addrs) == 0 {
+		fmt.Fprintln(stderr, "warning: no address a partner could dial: the listen addresses take their port when the daemon starts; "+
+			"start it (`concord daemon`) and ask again, or set network.announce in the config")
+	}
+	return id, nil
 }
 
 // printSync shows, per topic, the version vector, gaps and last syncs.

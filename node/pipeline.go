@@ -76,6 +76,7 @@ func (n *Node) validateEnvelope(ctx context.Context, from peer.ID, msg *pubsub.M
 	case res == store.Duplicate:
 		return pubsub.ValidationIgnore
 	}
+	n.metrics.deliverySeconds.Observe(max(0, time.Since(env.TS).Seconds())) // clocks may disagree
 	n.noticeGap(t, env)
 	return pubsub.ValidationAccept
 }
@@ -291,6 +292,7 @@ func bulletinOut(kind string, b *protocol.Bulletin) (*outgoing, error) {
 // sequence numbers never repeat and build sees our own latest envelopes;
 // the topic's state may move on meanwhile, as it may at any receiver.
 func (n *Node) emit(ctx context.Context, t *topic, build func(*protocol.TopicState, time.Time) (*outgoing, error)) (*store.BulletinRecord, error) {
+	start := time.Now()
 	n.confirmOwnSeq(ctx, t)
 	t.publishing.Lock()
 	defer t.publishing.Unlock()
@@ -331,6 +333,7 @@ func (n *Node) emit(ctx context.Context, t *topic, build func(*protocol.TopicSta
 	if err := t.bulletins.Publish(n.ctx, env.Raw); err != nil {
 		n.log.Warn("gossip publish failed; the envelope is stored and will be served by sync", "envelope", env.ID.String(), "err", err)
 	}
+	n.metrics.publishSeconds.Observe(time.Since(start).Seconds())
 	return rec, nil
 }
 

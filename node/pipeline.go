@@ -139,19 +139,23 @@ func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Enve
 
 // noticeGap starts a sync when the predecessor of env, just stored from
 // gossip, is missing: gossip lost something, and sync knows exactly what.
-// It asks the author's own node first, which holds every envelope of its
-// member, then up to gapAttempts-1 other member nodes while the gap stays.
+// One gap sync runs per author at a time. It asks the author's own node
+// first, which holds every envelope of its member, then other member
+// nodes, up to gapAttempts syncs while the author's log here has a hole
+// (which may be another one than env's: envelopes keep arriving).
 func (n *Node) noticeGap(t *topic, env *protocol.Envelope) {
-	missing := func() bool {
-		has, err := n.store.HasSeq(env.TopicID(), env.Author, env.Seq-1)
-		return err == nil && !has
+	if env.Seq == 1 {
+		return
 	}
-	if env.Seq == 1 || !missing() || !t.gapSync.CompareAndSwap(false, true) {
+	if has, err := n.store.HasSeq(env.TopicID(), env.Author, env.Seq-1); err != nil || has {
+		return
+	}
+	if _, running := t.gapSyncs.LoadOrStore(env.Author, true); running {
 		return
 	}
 	n.spawn(func() {
-		defer t.gapSync.Store(false)
-		for attempt := 0; attempt < gapAttempts && missing(); attempt++ {
+		defer t.gapSyncs.Delete(env.Author)
+		for attempt := range gapAttempts {
 			p, ok := n.authorPeer(t, env.Author)
 			if !ok || attempt > 0 {
 				if p, ok = n.randomMemberPeer(t); !ok {
@@ -160,6 +164,9 @@ func (n *Node) noticeGap(t *topic, env *protocol.Envelope) {
 			}
 			if _, err := n.fetchEnvelopes(t, p, env.Author); err != nil {
 				n.log.Debug("gap sync", "peer", p, "err", err)
+			}
+			if hole, err := n.store.HasHole(env.TopicID(), env.Author); err != nil || !hole {
+				return
 			}
 		}
 	})

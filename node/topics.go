@@ -42,7 +42,7 @@ type topic struct {
 	publishing sync.Mutex
 	// seqConfirmed is set once peers confirmed our last seq (confirmOwnSeq).
 	seqConfirmed atomic.Bool
-	gapSync      atomic.Bool // a gap sync is running
+	gapSyncs     sync.Map // author → a gap sync for its envelopes is running
 	syncMu       sync.Mutex
 	lastSync     map[peer.ID]syncRecord
 }

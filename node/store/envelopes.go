@@ -297,6 +297,31 @@ func (s *Store) Heads(topic [32]byte) (contiguous, highest map[string]uint64, er
 	return contiguous, highest, err
 }
 
+// HasHole reports whether author's log on a topic misses a seq below the
+// highest one stored. It reads only that author's keys.
+func (s *Store) HasHole(topic [32]byte, author string) (bool, error) {
+	prefix := key(pfxAuthorLog, topic[:], []byte(author))
+	hole := false
+	err := s.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		want := uint64(1)
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			if len(k) != len(prefix)+8 {
+				continue // another author whose ID starts with this one
+			}
+			if binary.BigEndian.Uint64(k[len(prefix):]) != want {
+				hole = true
+				return nil
+			}
+			want++
+		}
+		return nil
+	})
+	return hole, err
+}
+
 // HasSeq reports whether author's envelope seq is stored for a topic.
 func (s *Store) HasSeq(topic [32]byte, author string, seq uint64) (bool, error) {
 	found := false

@@ -258,3 +258,30 @@ func TestLastRecvSeqFollowsTheChangeFeed(t *testing.T) {
 		}
 	}
 }
+
+func TestHasHole(t *testing.T) {
+	s := openStore(t)
+	var topic [32]byte
+	hole := func() bool {
+		t.Helper()
+		h, err := s.HasHole(topic, alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	if hole() {
+		t.Fatal("an empty log has a hole")
+	}
+	for _, step := range []struct {
+		seq  uint64
+		hole bool
+	}{{1, false}, {3, true}, {4, true}, {2, false}} {
+		if err := put(t, s, version(topic, int(step.seq), step.seq)); err != nil {
+			t.Fatal(err)
+		}
+		if got := hole(); got != step.hole {
+			t.Fatalf("after seq %d: hole %v, want %v", step.seq, got, step.hole)
+		}
+	}
+}

@@ -199,8 +199,8 @@ func (g *globals) identity(ctx context.Context) (api.Identity, error) {
 	}
 	id = node.IdentityOf(card)
 	if len(id.Addrs) == 0 {
-		fmt.Fprintln(stderr, "warning: no address a partner could dial: the listen addresses take their port when the daemon starts; "+
-			"start it (`concord daemon`) and ask again, or set network.announce in the config")
+		fmt.Fprintln(stderr, "warning: no address a partner could dial is known without the daemon (a listen port is chosen at start, "+
+			"or no interface matches network.listen): start it (`concord daemon`) and ask again, or set network.announce in the config")
 	}
 	return id, nil
 }

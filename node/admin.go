@@ -67,9 +67,15 @@ func (n *Node) Remove(ctx context.Context, t *topic, memberRef, reason string) (
 	if err != nil {
 		return nil, "", err
 	}
+	// What we hold of the member's envelopes stays acceptable after the
+	// removal, so that members who missed some still get them by sync.
+	last, err := n.store.LastOf(s.ID, member)
+	if err != nil {
+		return nil, "", err
+	}
 	next, err := n.writeEntry(ctx, t, protocol.EntryRemove, key, func(s *protocol.TopicState, e *protocol.LogEntry) error {
 		r, err := s.NewRotate(key, member)
-		e.Remove = &protocol.Remove{Member: member, Reason: reason, Rotate: r}
+		e.Remove = &protocol.Remove{Member: member, Reason: reason, Rotate: r, LastSeq: last.Seq}
 		return err
 	})
 	return next, member, err
@@ -148,9 +154,16 @@ func (n *Node) Leave(ctx context.Context, t *topic, reason string) (*protocol.To
 	if err != nil {
 		return nil, err
 	}
+	// No publication of ours may slip in after the seq the entry records.
+	t.publishing.Lock()
+	defer t.publishing.Unlock()
+	last, err := n.store.LastOf(s.ID, me)
+	if err != nil {
+		return nil, err
+	}
 	return n.writeEntry(ctx, t, protocol.EntryLeave, nil, func(s *protocol.TopicState, e *protocol.LogEntry) error {
 		r, err := s.NewRotate(key, me)
-		e.Leave = &protocol.Leave{Reason: reason, Rotate: r}
+		e.Leave = &protocol.Leave{Reason: reason, Rotate: r, LastSeq: last.Seq}
 		return err
 	})
 }

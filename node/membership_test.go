@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -142,9 +143,14 @@ func TestRotateRoleLeaveUninvite(t *testing.T) {
 	invite(t, b, d, id)
 	waitMesh(t, append(nodes, d), id)
 
-	// c leaves: the epoch rotates without it.
-	if _, err := c.Leave(ctx, c.topicByID(id), "mandate ended"); err != nil {
+	// c leaves: the epoch rotates without it, and its last seq is recorded.
+	publish(t, c, id, draft("c's last"))
+	left, err := c.Leave(ctx, c.topicByID(id), "mandate ended")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if last := left.LastSeqs[c.id.MemberID()]; last != 1 {
+		t.Fatalf("the leave entry records last seq %d, want 1", last)
 	}
 	waitEpoch(t, []*Node{a, b, d}, id, 3)
 	last := publish(t, d, id, draft("after c left"))
@@ -183,5 +189,51 @@ func TestEquivocationIsReported(t *testing.T) {
 	}
 	if len(st.Equivocations) != 1 || st.Equivocations[0].Author != b.id.MemberID() {
 		t.Fatalf("status does not report the equivocation: %+v", st.Equivocations)
+	}
+}
+
+// What a member published before its removal reaches every member, even
+// one that was offline then: the removal records the member's last seq,
+// and sync fetches a former member's envelopes up to it. Nothing it signs
+// later is accepted.
+func TestEnvelopesFromBeforeARemovalStillSync(t *testing.T) {
+	ctx := context.Background()
+	nodes, id := federation(t, 3, "arms-trafficking")
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	home, log := c.home, c.log
+	c.Close()
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, publish(t, b, id, draft(fmt.Sprintf("before the removal %d", i))).ID)
+	}
+	eventually(t, 20*time.Second, "a misses b's bulletins", func() bool {
+		return readable(a, ids[0]) && readable(a, ids[1]) && readable(a, ids[2])
+	})
+	bState, _ := b.topicByID(id).snapshot()
+	next, _, err := a.Remove(ctx, a.topicByID(id), b.id.MemberID(), "suspended")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := next.LastSeqs[b.id.MemberID()]; last != 3 {
+		t.Fatalf("the removal records last seq %d, want 3", last)
+	}
+
+	c2, err := Start(home, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c2.Close() })
+	eventually(t, 30*time.Second, "the member that was offline never got the bulletins from before the removal", func() bool {
+		return readable(c2, ids[0]) && readable(c2, ids[1]) && readable(c2, ids[2])
+	})
+
+	late := forgeEnvelope(t, b, bState, draft("signed after the removal"))
+	if late.Seq != 4 {
+		t.Fatalf("forged seq %d, want 4", late.Seq)
+	}
+	for _, n := range []*Node{a, c2} {
+		if err := n.Ingest(ctx, late.Raw); err == nil {
+			t.Fatalf("%s accepted an envelope the removed member signed after its last recorded seq", n.cfg.Member.Name)
+		}
 	}
 }

@@ -106,9 +106,11 @@ func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Enve
 	}
 	// The grace window is for members who have not yet seen a rotate; a
 	// member who was removed or left may publish nothing more, whatever
-	// old epoch it claims.
-	if _, ok := state.Members[env.Author]; !ok {
-		return 0, protocol.ReasonNotMember, fmt.Errorf("envelope %s: author %s is no longer a member of topic %s", env.ID.Short(), env.Author, state.ID.Short())
+	// old epoch it claims: only what it had published before, up to the
+	// last seq its removal recorded.
+	if !state.MayPublish(env.Author, env.Seq) {
+		return 0, protocol.ReasonNotMember, fmt.Errorf("envelope %s: author %s is no longer a member of topic %s, and seq %d is past the last one its removal recorded",
+			env.ID.Short(), env.Author, state.ID.Short(), env.Seq)
 	}
 	rec, reason, err := n.open(state, keys, env)
 	if err != nil {

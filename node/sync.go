@@ -79,8 +79,14 @@ func (n *Node) fetchEnvelopes(t *topic, p peer.ID, only string) (int, error) {
 	}
 	stored := 0
 	for author, head := range theirs.Heads {
-		// A former member's envelopes are refused like on gossip.
-		if _, member := state.Members[author]; !member || head <= ours[author] || (only != "" && author != only) {
+		// A former member's envelopes are accepted up to the last seq its
+		// removal recorded, as on gossip.
+		if last, former := state.LastSeqs[author]; former {
+			head = min(head, last)
+		} else if _, member := state.Members[author]; !member {
+			continue
+		}
+		if head <= ours[author] || (only != "" && author != only) {
 			continue
 		}
 		k, err := n.fetchRange(t, p, author, ours[author]+1, head)

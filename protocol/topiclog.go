@@ -109,11 +109,15 @@ type Add struct {
 
 // Remove expels a member and rotates in the same entry, so that no
 // bulletin can be encrypted to a key the removed member holds once the
-// removal is known.
+// removal is known. LastSeq is the highest seq of the removed member's
+// envelopes on the topic that the writer held: those up to it are still
+// accepted and synced after the removal, so that what the member published
+// before it reaches every member; nothing later is.
 type Remove struct {
-	Member string `cbor:"member"`
-	Reason string `cbor:"reason"`
-	Rotate Rotate `cbor:"rotate"`
+	Member  string `cbor:"member"`
+	Reason  string `cbor:"reason"`
+	Rotate  Rotate `cbor:"rotate"`
+	LastSeq uint64 `cbor:"last_seq,omitempty"`
 }
 
 // RoleChange sets a member's role. Only the owner writes it.
@@ -133,8 +137,9 @@ type RevokeInvitation struct {
 // wraps it to every remaining member, not to itself. The owner cannot
 // leave.
 type Leave struct {
-	Reason string `cbor:"reason"` // may be empty
-	Rotate Rotate `cbor:"rotate"`
+	Reason  string `cbor:"reason"` // may be empty
+	Rotate  Rotate `cbor:"rotate"`
+	LastSeq uint64 `cbor:"last_seq,omitempty"` // the leaving member's last seq, as in Remove
 }
 
 // Entry is a decoded log entry: its body, its exact bytes and its hash.

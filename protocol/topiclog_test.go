@@ -124,9 +124,14 @@ func (tt *testTopic) add(by, m testMember, role string, nonce []byte) []byte {
 }
 
 func (tt *testTopic) remove(by testMember, member string) []byte {
+	return tt.removeUpTo(by, member, 0)
+}
+
+// removeUpTo removes member, recording lastSeq as its last envelope.
+func (tt *testTopic) removeUpTo(by testMember, member string, lastSeq uint64) []byte {
 	r := tt.nextRotate(member)
 	return tt.entry(by, EntryRemove, func(e *LogEntry) {
-		e.Remove = &Remove{Member: member, Reason: "left the operation", Rotate: r}
+		e.Remove = &Remove{Member: member, Reason: "left the operation", Rotate: r, LastSeq: lastSeq}
 	})
 }
 
@@ -197,9 +202,13 @@ func TestTopicLogLifecycle(t *testing.T) {
 	}
 
 	// An admin other than the owner removes a member; the removal rotates.
-	tt.mustApply(tt.remove(nga, bra.ID()))
+	tt.mustApply(tt.removeUpTo(nga, bra.ID(), 7))
 	if s.Epoch != 2 || s.Removed[bra.ID()] != s.Len-1 || s.Members[bra.ID()] != nil {
 		t.Fatalf("after removal: epoch %d removed %v", s.Epoch, s.Removed)
+	}
+	// What it published before (up to the recorded seq) is still accepted.
+	if !s.MayPublish(bra.ID(), 7) || s.MayPublish(bra.ID(), 8) || !s.MayPublish(nga.ID(), 1000) || s.MayPublish(fra.ID()+"x", 1) {
+		t.Fatalf("MayPublish after removal up to seq 7 is wrong (last seqs %v)", s.LastSeqs)
 	}
 	if !s.MemberAt(bra.ID(), 1) || s.MemberAt(bra.ID(), 2) || s.WrappedKeyFor(bra.ID(), 2) != nil {
 		t.Fatal("removed member's epochs are wrong")
@@ -215,7 +224,7 @@ func TestTopicLogLifecycle(t *testing.T) {
 
 	// A removed member may be invited again.
 	tt.mustApply(tt.add(fra, bra, RoleMember, newNonce(t)))
-	if _, removed := s.Removed[bra.ID()]; removed || !s.MemberAt(bra.ID(), 2) {
+	if _, removed := s.Removed[bra.ID()]; removed || !s.MemberAt(bra.ID(), 2) || !s.MayPublish(bra.ID(), 8) {
 		t.Fatal("re-added member is not a member of the current epoch")
 	}
 	tt.unwrapFor(bra, 2)

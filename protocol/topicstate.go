@@ -175,6 +175,9 @@ type TopicState struct {
 	// Removed maps a member that was removed or left (and was not added
 	// again) to the index of the remove or leave entry.
 	Removed map[string]uint64
+	// LastSeqs maps each member in Removed to the last seq of its
+	// envelopes still accepted (the entry's last_seq; see MayPublish).
+	LastSeqs map[string]uint64
 
 	Epoch          uint64 // current epoch; 0 until the first rotate
 	EpochRecipient string // recipient of the current epoch
@@ -216,6 +219,7 @@ func NewTopicState(genesisRaw []byte) (*TopicState, error) {
 		Owner:         e.Author,
 		Members:       map[string]*Member{e.Author: {Card: e.Card, Role: RoleAdmin, Since: 0}},
 		Removed:       map[string]uint64{},
+		LastSeqs:      map[string]uint64{},
 		UsedNonces:    map[[NonceLen]byte]uint64{},
 		RevokedNonces: map[[NonceLen]byte]uint64{},
 		Head:          e.Hash,
@@ -455,10 +459,10 @@ func (s *TopicState) commit(e *Entry) {
 	case EntryAdd:
 		s.commitAdd(e)
 	case EntryRemove:
-		s.removeMember(e.Remove.Member, e.Index)
+		s.removeMember(e.Remove.Member, e.Index, e.Remove.LastSeq)
 		s.startEpoch(&e.Remove.Rotate, e.Index)
 	case EntryLeave:
-		s.removeMember(e.Author, e.Index)
+		s.removeMember(e.Author, e.Index, e.Leave.LastSeq)
 		s.startEpoch(&e.Leave.Rotate, e.Index)
 	case EntryRole:
 		m := *s.Members[e.Role.Member] // copy: clones share Member values
@@ -477,6 +481,7 @@ func (s *TopicState) commitAdd(e *Entry) {
 	id := e.Card.ID
 	s.Members[id] = &Member{Card: e.Card, Role: e.Add.Role, Since: e.Index}
 	delete(s.Removed, id)
+	delete(s.LastSeqs, id)
 	s.cards[id] = e.Card
 	s.addPeers(id, e.Card)
 	s.UsedNonces[[NonceLen]byte(e.Add.Nonce)] = e.Index
@@ -487,10 +492,24 @@ func (s *TopicState) commitAdd(e *Entry) {
 }
 
 // removeMember ends id's membership; the caller starts the next epoch.
-func (s *TopicState) removeMember(id string, index uint64) {
+func (s *TopicState) removeMember(id string, index, lastSeq uint64) {
 	s.removePeers(s.Members[id].Card)
 	delete(s.Members, id)
 	s.Removed[id] = index
+	s.LastSeqs[id] = lastSeq
+}
+
+// MayPublish reports whether an envelope of author with this seq may be
+// accepted on the topic now: author is a member, or a former member and
+// seq is at most the last seq its removal (or leave) entry recorded, so
+// that what it published before reaches every member while nothing it
+// signs later does. Its epoch is checked apart (CheckEnvelope).
+func (s *TopicState) MayPublish(author string, seq uint64) bool {
+	if _, ok := s.Members[author]; ok {
+		return true
+	}
+	last, ok := s.LastSeqs[author]
+	return ok && seq <= last
 }
 
 func (s *TopicState) startEpoch(r *Rotate, index uint64) {
@@ -636,6 +655,7 @@ func (s *TopicState) Clone() *TopicState {
 		c.Members[id] = &mc
 	}
 	c.Removed = maps.Clone(s.Removed)
+	c.LastSeqs = maps.Clone(s.LastSeqs)
 	c.Epochs = slices.Clone(s.Epochs)
 	c.UsedNonces = maps.Clone(s.UsedNonces)
 	c.RevokedNonces = maps.Clone(s.RevokedNonces)

@@ -591,7 +591,7 @@ func FuzzDecodeEntry(f *testing.F) {
 	tt.mustApply(tt.add(fra, nga, RoleMember, newNonce(f)))
 	tt.mustApply(tt.setRole(fra, nga.ID(), RoleAdmin))
 	tt.mustApply(tt.revoke(fra, newNonce(f)))
-	tt.mustApply(tt.remove(fra, nga.ID()))
+	tt.mustApply(tt.removeUpTo(fra, nga.ID(), 12))
 	bra := newTestMember(f, "Policia Federal", "BRA")
 	tt.mustApply(tt.add(fra, bra, RoleMember, newNonce(f)))
 	tt.mustApply(tt.leave(bra, "operation closed on our side"))

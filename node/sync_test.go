@@ -6,10 +6,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	libp2pprotocol "github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
@@ -258,3 +262,37 @@ func TestLostDatabaseNeverReusesSeq(t *testing.T) {
 }
 
 func storeQuery(id [32]byte) store.Query { return store.Query{Topic: &id} }
+
+// A peer that answers with a page going backwards (more to come, but its
+// last seq below the one asked for) is refused, not asked forever.
+func TestSyncRefusesAPageGoingBackwards(t *testing.T) {
+	nodes, id := federation(t, 2, "organized-crime")
+	a, b := nodes[0], nodes[1]
+	me := a.id.MemberID()
+	publish(t, a, id, draft("the only one"))
+	first, _, err := a.store.EnvelopeRange(id, me, 1, 1, maxSyncResponse, 1)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("a's first envelope: %d, %v", len(first), err)
+	}
+	b.host.SetStreamHandler(libp2pprotocol.ID(protocol.SyncProtocol), func(s network.Stream) {
+		serve(s, maxSyncRequest, syncTimeout, func(error) SyncResponse { return SyncResponse{} }, func(req *SyncRequest) SyncResponse {
+			if req.Kind == syncKindHeads {
+				return SyncResponse{Heads: map[string]uint64{me: 1000}}
+			}
+			return SyncResponse{Entries: first, More: true}
+		})
+	})
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.fetchEnvelopes(a.topicByID(id), b.host.ID(), me)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "answered seq 1 to a request from seq 2") {
+			t.Fatalf("a page going backwards gave %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the node keeps asking a peer whose pages go backwards")
+	}
+}

@@ -2,11 +2,13 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/concordnet/concord/crypto"
 	cprotocol "github.com/concordnet/concord/protocol"
@@ -19,6 +21,7 @@ const (
 	maxJoinRequest  = 64 << 10
 	maxJoinResponse = 64 << 20
 	joinTimeout     = 30 * time.Second
+	maxJoinLog      = 1 << 20 // entries a joining node accepts in a topic log
 )
 
 // JoinRequest is what the invitee sends.
@@ -28,10 +31,13 @@ type JoinRequest struct {
 	Proof      []byte `cbor:"proof"`      // crypto.SignJoin
 }
 
-// JoinResponse is what the inviter answers: the whole topic log including
-// the new add entry, or an error that says why the join was refused.
+// JoinResponse is what the inviter answers: the topic log including the
+// new add entry, or an error that says why the join was refused. A long
+// log comes in pages as over sync (logPage): More says the invitee, now a
+// member, fetches the rest with /concord/sync/1 "log" requests.
 type JoinResponse struct {
 	Entries [][]byte `cbor:"entries,omitempty"`
+	More    bool     `cbor:"more,omitempty"`
 	Error   string   `cbor:"error,omitempty"`
 }
 
@@ -61,7 +67,9 @@ func (n *Node) serveJoin(req *JoinRequest, remote string, refuse func(error) Joi
 	if err != nil {
 		return refuse(err)
 	}
-	return JoinResponse{Entries: entries}
+	var resp JoinResponse
+	resp.Entries, resp.More = logPage(entries, 0)
+	return resp
 }
 
 // Join uses an invitation token: it checks the token is for us, connects
@@ -89,7 +97,7 @@ func (n *Node) Join(ctx context.Context, token string) (*cprotocol.TopicState, e
 	defer cancel()
 	var errs []error
 	for _, nd := range inv.Inviter.Nodes {
-		resp, err := n.askToJoin(ctx, nd, req)
+		resp, p, err := n.askToJoin(ctx, nd, req)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -97,22 +105,51 @@ func (n *Node) Join(ctx context.Context, token string) (*cprotocol.TopicState, e
 		if resp.Error != "" {
 			return nil, fmt.Errorf("the inviter refused the join: %s", resp.Error)
 		}
-		return n.completeJoin(ctx, inv, resp.Entries)
+		entries := resp.Entries
+		if resp.More {
+			if entries, err = n.restOfLog(p, inv.TopicID(), entries); err != nil {
+				return nil, err
+			}
+		}
+		return n.completeJoin(ctx, inv, entries)
 	}
 	return nil, fmt.Errorf("could not reach the inviter (member %s): %w", inv.Inviter.ID, errors.Join(errs...))
 }
 
-func (n *Node) askToJoin(ctx context.Context, nd crypto.CardNode, req JoinRequest) (*JoinResponse, error) {
+func (n *Node) askToJoin(ctx context.Context, nd crypto.CardNode, req JoinRequest) (*JoinResponse, peer.ID, error) {
 	info, ok := addrInfo(nd)
 	if !ok {
-		return nil, fmt.Errorf("inviter node %q is not a peer ID", nd.Peer)
+		return nil, "", fmt.Errorf("inviter node %q is not a peer ID", nd.Peer)
 	}
 	if err := n.host.Connect(ctx, info); err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", info.ID, err)
+		return nil, "", fmt.Errorf("connecting to %s: %w", info.ID, err)
 	}
 	var resp JoinResponse
 	if err := n.request(ctx, info.ID, cprotocol.JoinProtocol, req, maxJoinResponse, &resp); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return &resp, nil
+	return &resp, info.ID, nil
+}
+
+// restOfLog fetches from p, page by page over sync, the log entries after
+// those a join response carried. The log is verified whole afterwards
+// (completeJoin); here each page must continue the previous one.
+func (n *Node) restOfLog(p peer.ID, topic [32]byte, entries [][]byte) ([][]byte, error) {
+	for len(entries) > 0 && len(entries) <= maxJoinLog {
+		head := sha256.Sum256(entries[len(entries)-1])
+		resp, err := n.askSync(p, SyncRequest{Kind: syncKindLog, Topic: topic[:], From: uint64(len(entries)), Head: head[:]})
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("fetching the rest of the topic log from the inviter: %w", err)
+		case resp.Error != "":
+			return nil, fmt.Errorf("the inviter refused the rest of the topic log: %s", resp.Error)
+		case resp.Diverged || len(resp.Entries) == 0 && resp.More:
+			return nil, errors.New("the inviter sent a topic log that does not continue its first page")
+		}
+		entries = append(entries, resp.Entries...)
+		if !resp.More {
+			return entries, nil
+		}
+	}
+	return nil, fmt.Errorf("the inviter sent an empty topic log, or one of more than %d entries", maxJoinLog)
 }

@@ -99,17 +99,24 @@ func serveLog(state *protocol.TopicState, req SyncRequest) SyncResponse {
 		}
 	}
 	var resp SyncResponse
+	resp.Entries, resp.More = logPage(state.Entries, req.From)
+	return resp
+}
+
+// logPage returns the log entries from index from on that fit one answer
+// (at most maxEntriesPerAsk, and under maxSyncResponse), and whether
+// entries were left out.
+func logPage(entries [][]byte, from uint64) (page [][]byte, more bool) {
 	size := 0
-	for i := req.From; i < state.Len; i++ {
-		raw := state.Entries[i]
-		if len(resp.Entries) == maxEntriesPerAsk || size+len(raw) > maxSyncResponse-1<<20 {
-			resp.More = true
-			break
+	for i := from; i < uint64(len(entries)); i++ {
+		raw := entries[i]
+		if len(page) == maxEntriesPerAsk || size+len(raw) > maxSyncResponse-1<<20 {
+			return page, true
 		}
-		resp.Entries = append(resp.Entries, raw)
+		page = append(page, raw)
 		size += len(raw)
 	}
-	return resp
+	return page, false
 }
 
 // fetchLog asks p for the entries of t after ours and applies them.

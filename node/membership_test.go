@@ -237,3 +237,28 @@ func TestEnvelopesFromBeforeARemovalStillSync(t *testing.T) {
 		}
 	}
 }
+
+// A topic log longer than one page reaches a joining node in pages: the
+// join answer carries the first, sync the rest, and the joiner holds the
+// same log as the inviter.
+func TestJoinReceivesALongLogInPages(t *testing.T) {
+	ctx := context.Background()
+	a := startNode(t, "Long-lived", "FRA")
+	created, err := a.CreateTopic(ctx, "corruption", "Years of membership changes", protocol.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta := a.topicByID(created.ID)
+	for i := range maxEntriesPerAsk + 10 {
+		if _, err := a.Uninvite(ctx, ta, fmt.Sprintf("%032x", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := startNode(t, "Newcomer", "NGA")
+	invite(t, a, b, created.ID)
+	sa, _ := ta.snapshot()
+	sb, _ := b.topicByID(created.ID).snapshot()
+	if sa.Len <= maxEntriesPerAsk || sb.Len != sa.Len || sb.Head != sa.Head {
+		t.Fatalf("the joiner holds %d entries (head %x), the inviter %d (head %x)", sb.Len, sb.Head[:4], sa.Len, sa.Head[:4])
+	}
+}

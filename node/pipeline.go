@@ -65,9 +65,10 @@ func (n *Node) validateEnvelope(ctx context.Context, from peer.ID, msg *pubsub.M
 	case reason == reasonStore:
 		n.log.Error("storing a received envelope", "err", err)
 		return pubsub.ValidationIgnore // our disk's fault, not the sender's
-	case reason == reasonNotOriginator || reason == reasonBadRevision:
-		// Judged against the bulletin we hold: a forwarder that did not
-		// hold it yet accepted the envelope in good faith.
+	case reason == reasonNotOriginator || reason == reasonBadRevision || reason == reasonBrokenChain:
+		// Judged against what we hold (the bulletin, or the author's
+		// envelopes around this one): a forwarder that did not hold it
+		// accepted the envelope in good faith.
 		n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
 		n.log.Debug("envelope rejected", "from", from, "reason", reason, "err", err)
 		return pubsub.ValidationIgnore

@@ -90,7 +90,7 @@ func (s *Store) putEnvelope(txn *badger.Txn, ref EnvelopeRef, raw []byte, rec *B
 	logKey := authorKey(ref.Topic, ref.Author, ref.Seq)
 	existing, err := getValue(txn, logKey)
 	switch {
-	case err == nil && bytes.Equal(existing, ref.ID[:]):
+	case err == nil && bytes.Equal(logID(existing), ref.ID[:]):
 		return Duplicate, nil, nil
 	case err == nil:
 		evidence := key(pfxEquivocated, ref.Topic[:], []byte(ref.Author), u64(ref.Seq), ref.ID[:])
@@ -98,11 +98,18 @@ func (s *Store) putEnvelope(txn *badger.Txn, ref EnvelopeRef, raw []byte, rec *B
 	case !errors.Is(err, badger.ErrKeyNotFound):
 		return 0, nil, err
 	}
+	// The chain is checked both ways against what is stored: the envelope
+	// before must be ours' prev, and the one after must name ours as its
+	// prev (entries stored before prev was kept in the log say nothing).
 	if ref.Seq > 1 {
-		prev, err := getValue(txn, authorKey(ref.Topic, ref.Author, ref.Seq-1))
-		if err == nil && !bytes.Equal(prev, ref.Prev) {
+		before, err := getValue(txn, authorKey(ref.Topic, ref.Author, ref.Seq-1))
+		if err == nil && !bytes.Equal(logID(before), ref.Prev) {
 			return 0, nil, ErrBrokenChain
 		}
+	}
+	after, err := getValue(txn, authorKey(ref.Topic, ref.Author, ref.Seq+1))
+	if err == nil && len(after) == 64 && !bytes.Equal(after[32:], ref.ID[:]) {
+		return 0, nil, ErrBrokenChain
 	}
 	// Merging may refuse the envelope, so it runs before anything is written.
 	var old, merged *BulletinRecord
@@ -117,7 +124,7 @@ func (s *Store) putEnvelope(txn *badger.Txn, ref EnvelopeRef, raw []byte, rec *B
 	if err := txn.Set(key(pfxEnvelope, ref.ID[:]), raw); err != nil {
 		return 0, nil, err
 	}
-	if err := txn.Set(logKey, ref.ID[:]); err != nil {
+	if err := txn.Set(logKey, logValue(ref)); err != nil {
 		return 0, nil, err
 	}
 	if merged != nil {
@@ -131,6 +138,15 @@ func (s *Store) putEnvelope(txn *badger.Txn, ref EnvelopeRef, raw []byte, rec *B
 func authorKey(topic [32]byte, author string, seq uint64) []byte {
 	return key(pfxAuthorLog, topic[:], []byte(author), u64(seq))
 }
+
+// logValue is an author log entry: the envelope ID, then its prev (none
+// for seq 1). Entries written before prev was kept hold the ID alone.
+func logValue(ref EnvelopeRef) []byte {
+	return append(append(make([]byte, 0, 64), ref.ID[:]...), ref.Prev...)
+}
+
+// logID returns the envelope ID of an author log entry.
+func logID(v []byte) []byte { return v[:min(len(v), 32)] }
 
 func getValue(txn *badger.Txn, k []byte) ([]byte, error) {
 	item, err := txn.Get(k)
@@ -174,7 +190,7 @@ func (s *Store) LastOf(topic [32]byte, author string) (AuthorHead, error) {
 		}
 		h.Seq = binary.BigEndian.Uint64(it.Item().Key()[len(prefix):])
 		return it.Item().Value(func(v []byte) error {
-			if len(v) != 32 {
+			if len(v) != 32 && len(v) != 64 {
 				return fmt.Errorf("corrupt author log entry")
 			}
 			copy(h.ID[:], v)
@@ -229,8 +245,8 @@ func (s *Store) Equivocations() ([]Evidence, error) {
 func (s *Store) TopicEnvelopes(topic [32]byte) ([][]byte, error) {
 	var out [][]byte
 	err := s.View(func(txn *badger.Txn) error {
-		return each(txn, key(pfxAuthorLog, topic[:]), func(_, id []byte) error {
-			raw, err := getValue(txn, key(pfxEnvelope, id))
+		return each(txn, key(pfxAuthorLog, topic[:]), func(_, v []byte) error {
+			raw, err := getValue(txn, key(pfxEnvelope, logID(v)))
 			if err != nil {
 				return err
 			}
@@ -255,11 +271,11 @@ func (s *Store) EnvelopeRange(topic [32]byte, author string, from, to uint64, ma
 			if to > 0 && seq > to {
 				return nil
 			}
-			id, err := it.Item().ValueCopy(nil)
+			v, err := it.Item().ValueCopy(nil)
 			if err != nil {
 				return err
 			}
-			raw, err := getValue(txn, key(pfxEnvelope, id))
+			raw, err := getValue(txn, key(pfxEnvelope, logID(v)))
 			if err != nil {
 				return err
 			}

@@ -8,7 +8,7 @@ import (
 // fixed-size parts come first so prefixes iterate in order.
 //
 //	'e' envelopeID(32)                          → envelope bytes as received
-//	'a' topic(32) author(24) seq(8)             → envelopeID(32)          per-author logs
+//	'a' topic(32) author(24) seq(8)             → envelopeID(32) prev(32) per-author logs (prev absent for seq 1 and in entries of older stores)
 //	'q' topic(32) author(24) seq(8) envelopeID  → envelope bytes          equivocation evidence
 //	'o' topic(32)                               → seq(8) envelopeID(32)   our own last envelope
 //	't' topic(32)                               → topic record (JSON)

@@ -285,3 +285,43 @@ func TestHasHole(t *testing.T) {
 		}
 	}
 }
+
+// The chain is checked both ways: an envelope that does not continue the
+// stored one before it, or is not the prev of the stored one after it,
+// is refused; the right one is then stored.
+func TestChainIsCheckedBothWays(t *testing.T) {
+	s := openStore(t)
+	var topic [32]byte
+	ref := func(seq uint64, id, prev byte) EnvelopeRef {
+		r := EnvelopeRef{Topic: topic, Author: alice, Seq: seq, ID: [32]byte{id}}
+		if prev != 0 {
+			p := [32]byte{prev}
+			r.Prev = p[:]
+		}
+		return r
+	}
+	putRef := func(r EnvelopeRef) error {
+		_, err := s.PutEnvelope(context.Background(), r, []byte("envelope"), nil)
+		return err
+	}
+	for _, r := range []EnvelopeRef{ref(1, 1, 0), ref(3, 3, 2)} { // seq 2 missing
+		if err := putRef(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := putRef(ref(2, 9, 1)); !errors.Is(err, ErrBrokenChain) {
+		t.Fatalf("seq 2 that seq 3 does not name as its prev: %v, want ErrBrokenChain", err)
+	}
+	if err := putRef(ref(2, 2, 8)); !errors.Is(err, ErrBrokenChain) {
+		t.Fatalf("seq 2 that does not continue seq 1: %v, want ErrBrokenChain", err)
+	}
+	if err := putRef(ref(2, 2, 1)); err != nil {
+		t.Fatalf("the right seq 2: %v", err)
+	}
+	if hole, _ := s.HasHole(topic, alice); hole {
+		t.Fatal("a hole is left")
+	}
+	if last, err := s.LastOf(topic, alice); err != nil || last.Seq != 3 || last.ID != [32]byte{3} {
+		t.Fatalf("LastOf = %+v, %v", last, err)
+	}
+}

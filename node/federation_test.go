@@ -52,7 +52,9 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 func waitFor(t testing.TB, timeout time.Duration, cond func() (ok bool, state string)) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	for {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for ; ; <-tick.C {
 		ok, state := cond()
 		if ok {
 			return
@@ -60,7 +62,6 @@ func waitFor(t testing.TB, timeout time.Duration, cond func() (ok bool, state st
 		if time.Now().After(deadline) {
 			t.Fatalf("after %v: %s", timeout, state)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

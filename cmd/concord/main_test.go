@@ -45,7 +45,9 @@ func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	re := regexp.MustCompile(args[1])
 	deadline := time.Now().Add(timeout)
-	for {
+	tick := time.NewTicker(100 * time.Millisecond) // poll cadence, not a wait for the outcome
+	defer tick.Stop()
+	for ; ; <-tick.C {
 		err := ts.Exec(args[2], args[3:]...)
 		out := ts.ReadFile("stdout")
 		if err == nil && re.MatchString(out) {
@@ -54,7 +56,6 @@ func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
 		if time.Now().After(deadline) {
 			ts.Fatalf("after %v, %s %v still does not print %q; last stdout:\n%s\nlast stderr:\n%s", timeout, args[2], args[3:], args[1], out, ts.ReadFile("stderr"))
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 

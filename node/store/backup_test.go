@@ -170,11 +170,12 @@ func TestBackupIsASnapshotWhileWritesContinue(t *testing.T) {
 		}
 	}()
 	deadline := time.Now().Add(30 * time.Second)
-	for written.Load() < 100 {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for ; written.Load() < 100; <-tick.C {
 		if time.Now().After(deadline) {
 			t.Fatal("the writer did not commit 100 transactions in 30 s")
 		}
-		time.Sleep(time.Millisecond)
 	}
 	var buf bytes.Buffer
 	_, err = s.Backup(&buf)

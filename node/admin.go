@@ -30,7 +30,9 @@ func (n *Node) writeEntry(ctx context.Context, t *topic, typ string, newKey *cry
 	if err := n.saveTopic(ctx, next, next.Len-1, keys, t.joined); err != nil {
 		return nil, err
 	}
+	old := t.state
 	t.state, t.keys = next, keys
+	n.dropFormerPeers(old, next)
 	n.announce(t, next.Entries[next.Len-1])
 	n.log.Info("topic log entry written", "topic", next.ID.String(), "type", typ, "index", next.Len-1, "epoch", next.Epoch)
 	return next, nil
@@ -67,15 +69,17 @@ func (n *Node) Remove(ctx context.Context, t *topic, memberRef, reason string) (
 	if err != nil {
 		return nil, "", err
 	}
-	// What we hold of the member's envelopes stays acceptable after the
-	// removal, so that members who missed some still get them by sync.
-	last, err := n.store.LastOf(s.ID, member)
+	// The member's chain as we hold it without a gap stays acceptable
+	// after the removal, pinned by its last envelope's ID, so that members
+	// who missed some still get them by sync, and nothing else: not an
+	// envelope planted at a far seq, not one signed later.
+	lastSeq, lastID, err := n.contiguousHead(s.ID, member)
 	if err != nil {
 		return nil, "", err
 	}
 	next, err := n.writeEntry(ctx, t, protocol.EntryRemove, key, func(s *protocol.TopicState, e *protocol.LogEntry) error {
 		r, err := s.NewRotate(key, member)
-		e.Remove = &protocol.Remove{Member: member, Reason: reason, Rotate: r, LastSeq: last.Seq}
+		e.Remove = &protocol.Remove{Member: member, Reason: reason, Rotate: r, LastSeq: lastSeq, LastID: lastID}
 		return err
 	})
 	return next, member, err
@@ -157,15 +161,30 @@ func (n *Node) Leave(ctx context.Context, t *topic, reason string) (*protocol.To
 	// No publication of ours may slip in after the seq the entry records.
 	t.publishing.Lock()
 	defer t.publishing.Unlock()
-	last, err := n.store.LastOf(s.ID, me)
+	lastSeq, lastID, err := n.contiguousHead(s.ID, me)
 	if err != nil {
 		return nil, err
 	}
 	return n.writeEntry(ctx, t, protocol.EntryLeave, nil, func(s *protocol.TopicState, e *protocol.LogEntry) error {
 		r, err := s.NewRotate(key, me)
-		e.Leave = &protocol.Leave{Reason: reason, Rotate: r, LastSeq: last.Seq}
+		e.Leave = &protocol.Leave{Reason: reason, Rotate: r, LastSeq: lastSeq, LastID: lastID}
 		return err
 	})
+}
+
+// contiguousHead returns the highest seq up to which we hold every
+// envelope of author on a topic, and that envelope's ID (nil for none):
+// what a remove or leave entry pins.
+func (n *Node) contiguousHead(topic [32]byte, author string) (uint64, []byte, error) {
+	vv, err := n.store.VersionVector(topic)
+	if err != nil || vv[author] == 0 {
+		return 0, nil, err
+	}
+	id, err := n.store.EnvelopeAt(topic, author, vv[author])
+	if err != nil {
+		return 0, nil, err
+	}
+	return vv[author], id[:], nil
 }
 
 // resolveMember finds a current member by ID, unique ID prefix (4+

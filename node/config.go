@@ -24,6 +24,24 @@ type Config struct {
 	Member  MemberConfig  `toml:"member"`
 	Network NetworkConfig `toml:"network"`
 	Log     LogConfig     `toml:"log"`
+	Limits  LimitsConfig  `toml:"limits"`
+}
+
+// LimitsConfig bounds what one author may make this node store on one
+// topic (see budgets): envelopes and bytes as token buckets, and a quota.
+type LimitsConfig struct {
+	AuthorRate         float64 `toml:"author_rate"`
+	AuthorBurst        int     `toml:"author_burst"`
+	AuthorKiBPerSecond int     `toml:"author_kib_per_second"`
+	AuthorBurstMiB     int     `toml:"author_burst_mib"`
+	AuthorQuotaMiB     int     `toml:"author_quota_mib"`
+}
+
+// DefaultLimits are sized for people publishing, with room for bulk
+// imports: 1,000 envelopes or 256 MiB at once, then one envelope a second
+// and 32 KiB a second (2.6 GiB a day), and 4 GiB held per author and topic.
+func DefaultLimits() LimitsConfig {
+	return LimitsConfig{AuthorRate: 1, AuthorBurst: 1000, AuthorKiBPerSecond: 32, AuthorBurstMiB: 256, AuthorQuotaMiB: 4096}
 }
 
 // MemberConfig describes the agency that runs the node.
@@ -53,13 +71,14 @@ func DefaultConfig(name, country string) Config {
 		Member:  MemberConfig{Name: name, Country: country},
 		Network: NetworkConfig{Listen: DefaultListen, Announce: []string{}, Bootstrap: []string{}, Allow: []string{}},
 		Log:     LogConfig{Level: "info", Format: "text"},
+		Limits:  DefaultLimits(),
 	}
 }
 
 // LoadConfig reads and validates a config file. Unknown keys are errors:
 // a typo must not silently fall back to a default.
 func LoadConfig(path string) (Config, error) {
-	var c Config
+	c := Config{Limits: DefaultLimits()} // a config written before [limits] existed
 	md, err := toml.DecodeFile(path, &c)
 	if err != nil {
 		return c, fmt.Errorf("config %s: %w", path, err)
@@ -114,6 +133,22 @@ func (c Config) Validate() error {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		return fmt.Errorf("log.format: %q is not text or json", c.Log.Format)
 	}
+	return c.Limits.validate()
+}
+
+func (l LimitsConfig) validate() error {
+	switch {
+	case l.AuthorRate <= 0:
+		return fmt.Errorf("limits.author_rate: %v must be above 0 (envelopes a second)", l.AuthorRate)
+	case l.AuthorBurst < 1:
+		return fmt.Errorf("limits.author_burst: %d must be at least 1", l.AuthorBurst)
+	case l.AuthorKiBPerSecond < 1:
+		return fmt.Errorf("limits.author_kib_per_second: %d must be at least 1", l.AuthorKiBPerSecond)
+	case l.AuthorBurstMiB < 1:
+		return fmt.Errorf("limits.author_burst_mib: %d must be at least 1 (an envelope may be up to 1 MiB)", l.AuthorBurstMiB)
+	case l.AuthorQuotaMiB < 1:
+		return fmt.Errorf("limits.author_quota_mib: %d must be at least 1", l.AuthorQuotaMiB)
+	}
 	return nil
 }
 
@@ -153,6 +188,18 @@ bootstrap = {{list .Network.Bootstrap}}
 # connections from anyone else who is not a topic member's node or a
 # pending invitee are refused.
 allow = {{list .Network.Allow}}
+
+[limits]
+# What one member may make this node store on one topic, on gossip and
+# sync alike: a burst of author_burst envelopes and author_burst_mib MiB,
+# refilled at author_rate envelopes and author_kib_per_second KiB a second,
+# and at most author_quota_mib MiB held. Envelopes beyond are refused and
+# counted (concord_rejected_total{reason="budget"}, concord status).
+author_rate = {{printf "%.2f" .Limits.AuthorRate}}
+author_burst = {{.Limits.AuthorBurst}}
+author_kib_per_second = {{.Limits.AuthorKiBPerSecond}}
+author_burst_mib = {{.Limits.AuthorBurstMiB}}
+author_quota_mib = {{.Limits.AuthorQuotaMiB}}
 
 [log]
 # debug, info, warn or error.

@@ -13,9 +13,21 @@ import (
 // resolveFork fetches p's whole copy of t's log and, if the fork rule
 // (protocol.ResolveFork) prefers it to ours, adopts it. Two admins who
 // wrote at the same index thus end, on every node, with the same log.
+//
+// Only a current member's node is asked, one resolution runs at a time per
+// topic and one starts at most every forkInterval, and the log fetched is
+// bounded in entries and bytes (see fetchWholeLog).
 func (n *Node) resolveFork(t *topic, p peer.ID) error {
 	state, _ := t.snapshot()
-	theirs, err := n.fetchWholeLog(state.ID, p)
+	if _, member := state.PeerMember(p); !member {
+		return fmt.Errorf("not resolving a fork of topic %s with %s: it is not a current member's node", state.ID.Short(), p)
+	}
+	done, ok := n.guard.startFork(state.ID)
+	if !ok {
+		return fmt.Errorf("a fork resolution of topic %s ran less than %s ago or is running; the next sync retries", state.ID.Short(), forkInterval)
+	}
+	defer done()
+	theirs, err := n.fetchWholeLog(state.ID, p, logBytes(state.Entries)+maxForkGrowth)
 	if err != nil {
 		return err
 	}
@@ -51,9 +63,24 @@ func sameEntry(a, b [][]byte, i uint64) bool {
 	return i < uint64(len(a)) && i < uint64(len(b)) && string(a[i]) == string(b[i])
 }
 
-// fetchWholeLog asks p for its copy of a topic log from genesis on.
-func (n *Node) fetchWholeLog(id protocol.TopicID, p peer.ID) ([][]byte, error) {
+// maxForkGrowth is how many bytes the other branch of a fork may hold
+// beyond our whole log: a fork settles concurrent admin writes, so the
+// branches differ by a few entries, not by megabytes.
+const maxForkGrowth = 16 << 20
+
+func logBytes(entries [][]byte) int {
+	size := 0
+	for _, e := range entries {
+		size += len(e)
+	}
+	return size
+}
+
+// fetchWholeLog asks p for its copy of a topic log from genesis on, of at
+// most maxJoinLog entries and maxBytes bytes.
+func (n *Node) fetchWholeLog(id protocol.TopicID, p peer.ID, maxBytes int) ([][]byte, error) {
 	var entries [][]byte
+	size := 0
 	for {
 		resp, err := n.askSync(p, SyncRequest{Kind: syncKindLog, Topic: id[:], From: uint64(len(entries))})
 		if err != nil {
@@ -63,6 +90,11 @@ func (n *Node) fetchWholeLog(id protocol.TopicID, p peer.ID) ([][]byte, error) {
 			return nil, fmt.Errorf("peer %s refused log sync: %s", p, resp.Error)
 		}
 		entries = append(entries, resp.Entries...)
+		size += logBytes(resp.Entries)
+		if len(entries) > maxJoinLog || size > maxBytes {
+			n.guard.strike(p)
+			return nil, fmt.Errorf("peer %s's copy of topic log %s exceeds %d entries or %d bytes: not resolving the fork with it", p, id.Short(), maxJoinLog, maxBytes)
+		}
 		if !resp.More || len(resp.Entries) == 0 {
 			return entries, nil
 		}

@@ -12,6 +12,7 @@ import (
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
@@ -67,14 +68,14 @@ func MessageID(m *pb.Message) string {
 // Flood publishing sends our own messages to every peer subscribed to the
 // topic, not only to mesh peers: topics hold at most a few hundred members,
 // and a message published before the mesh has formed must not be lost.
-func newPubSub(ctx context.Context, h host.Host, log *slog.Logger, extra ...pubsub.Option) (*pubsub.PubSub, error) {
+func newPubSub(ctx context.Context, h host.Host, log *slog.Logger, appScore func(peer.ID) float64, extra ...pubsub.Option) (*pubsub.PubSub, error) {
 	opts := append([]pubsub.Option{
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithMessageIdFn(MessageID),
 		pubsub.WithMaxMessageSize(MaxMessageSize),
 		pubsub.WithPeerExchange(false),
 		pubsub.WithFloodPublish(true),
-		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
+		pubsub.WithPeerScore(peerScoreParams(appScore), peerScoreThresholds()),
 		pubsub.WithLogger(log.With("component", "pubsub")),
 	}, extra...)
 	return pubsub.NewGossipSub(ctx, h, opts...)
@@ -86,9 +87,13 @@ func newPubSub(ctx context.Context, h host.Host, log *slog.Logger, extra ...pubs
 // threshold for about 20 s; repeated invalid messages add up quadratically. Time in mesh and delivery counters are
 // left out: topics are small and quiet, and a quiet member is not a bad
 // one. IP colocation is off: several agencies' nodes may share a NAT.
-func peerScoreParams() *pubsub.PeerScoreParams {
+// appScore adds the node's own strikes (see guard): work a peer started
+// without grounds, which GossipSub cannot see as an invalid message.
+func peerScoreParams(appScore func(peer.ID) float64) *pubsub.PeerScoreParams {
 	return &pubsub.PeerScoreParams{
 		SkipAtomicValidation: true,
+		AppSpecificScore:     appScore,
+		AppSpecificWeight:    1,
 		Topics:               map[string]*pubsub.TopicScoreParams{},
 		DecayInterval:        time.Second,
 		DecayToZero:          0.01,

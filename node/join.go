@@ -19,7 +19,7 @@ import (
 // answers with one JoinResponse and closes. Both are canonical CBOR.
 const (
 	maxJoinRequest  = 64 << 10
-	maxJoinResponse = 64 << 20
+	maxJoinResponse = maxSyncResponse // the first page of the log, as sync answers it
 	joinTimeout     = 30 * time.Second
 	maxJoinLog      = 1 << 20 // entries a joining node accepts in a topic log
 )
@@ -47,6 +47,12 @@ func (n *Node) handleJoinStream(s network.Stream) {
 		n.log.Info("join refused", "peer", remote, "err", err)
 		return JoinResponse{Error: err.Error()}
 	}
+	done, err := n.guard.startServing(n.ctx, s.Conn().RemotePeer())
+	if err != nil {
+		serve(s, maxJoinRequest, joinTimeout, refuse, func(*JoinRequest) JoinResponse { return refuse(err) })
+		return
+	}
+	defer done()
 	serve(s, maxJoinRequest, joinTimeout, refuse, func(req *JoinRequest) JoinResponse {
 		return n.serveJoin(req, remote, refuse)
 	})

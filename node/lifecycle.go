@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,9 +14,11 @@ import (
 
 // Reasons counted for revisions and revocations.
 const (
-	reasonNotOriginator = "not-originator" // revision or revocation of another member's bulletin
-	reasonBadRevision   = "bad-revision"   // a revision that changes topic, creation time or audience
-	reasonBadRevocation = "bad-revocation" // a revocation payload that does not decode
+	reasonNotOriginator = "not-originator"  // revision or revocation of another member's bulletin
+	reasonBadRevision   = "bad-revision"    // a revision that changes topic, creation time or audience
+	reasonBadRevocation = "bad-revocation"  // a revocation payload that does not decode
+	reasonBadBulletinID = "bad-bulletin-id" // an ID not bound to the envelope's author and topic
+	reasonBadTime       = "bad-time"        // created or modified far ahead of our clock
 )
 
 // Errors of Revise and Revoke that the API reports with their own status.
@@ -35,12 +36,23 @@ func openPayload(rec *store.BulletinRecord, payload []byte, env *protocol.Envelo
 		if err != nil {
 			return nil, reasonBadRevocation, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
 		}
+		// Only its originator can make an ID that binds to it: a member
+		// cannot revoke another's bulletin, whatever arrives first.
+		if err := protocol.CheckBulletinID(r.Bulletin, state.ID, env.Author); err != nil {
+			return nil, reasonBadBulletinID, fmt.Errorf("envelope %s: revocation: %w", env.ID.Short(), err)
+		}
 		rec.ID, rec.Sealed, rec.Reason, rec.RevokedAt = r.Bulletin, false, r.Reason, env.TS.UTC()
 		return rec, "", nil
 	}
 	b, err := protocol.DecodeBulletin(payload)
 	if err != nil {
 		return nil, reasonBadBulletin, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+	}
+	if err := protocol.CheckBulletinID(b.ID, state.ID, env.Author); err != nil {
+		return nil, reasonBadBulletinID, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+	}
+	if err := protocol.CheckBulletinTimes(b, time.Now()); err != nil {
+		return nil, reasonBadTime, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
 	}
 	if err := checkBulletinMatches(b, env, state); err != nil {
 		return nil, reasonBadBulletin, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
@@ -151,11 +163,8 @@ func (n *Node) currentVersion(id string) (*protocol.Bulletin, error) {
 	case rec.Expired:
 		return nil, fmt.Errorf("%w: bulletin %s expired and retention erased it on this node; publish a new bulletin instead", ErrTombstone, id)
 	}
-	var b protocol.Bulletin
-	if err := json.Unmarshal(rec.Bulletin, &b); err != nil {
-		return nil, fmt.Errorf("bulletin %s: stored record: %w", id, err)
-	}
-	return &b, nil
+	// Whole, attachments included: the next version starts from it.
+	return n.fullBulletin(rec)
 }
 
 func describeAudience(ids []string) string {

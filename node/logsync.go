@@ -17,12 +17,20 @@ import (
 // (it was offline, or joined while others were being added) asks a
 // member's node for the entries from an index on. The log is what carries
 // membership and epoch keys, so it is fetched before anything else.
+//
+// An answer holds at most maxSyncPage bytes of entries or envelopes (an
+// envelope or log entry is at most 1 MiB, so a page holds at least four),
+// so a stream served costs about twice that in memory, and guard bounds
+// how many are served at once. A served stream must be read within
+// syncServeTimeout.
 const (
 	syncKindLog      = "log"
 	maxSyncRequest   = 4 << 10
-	maxSyncResponse  = 32 << 20
+	maxSyncPage      = 4 << 20
+	maxSyncResponse  = maxSyncPage + 1<<20
 	maxEntriesPerAsk = 1024
 	syncTimeout      = 30 * time.Second
+	syncServeTimeout = 15 * time.Second
 )
 
 // SyncRequest asks a peer for part of a topic. Kind "log" asks for the
@@ -59,7 +67,14 @@ type SyncResponse struct {
 func (n *Node) handleSyncStream(s network.Stream) {
 	remote := s.Conn().RemotePeer()
 	bad := func(err error) SyncResponse { return SyncResponse{Error: err.Error()} }
-	serve(s, maxSyncRequest, syncTimeout, bad, func(req *SyncRequest) SyncResponse {
+	done, err := n.guard.startServing(n.ctx, remote)
+	if err != nil {
+		n.metrics.rejected.WithLabelValues("sync", "busy").Inc()
+		serve(s, maxSyncRequest, syncServeTimeout, bad, func(*SyncRequest) SyncResponse { return bad(err) })
+		return
+	}
+	defer done()
+	serve(s, maxSyncRequest, syncServeTimeout, bad, func(req *SyncRequest) SyncResponse {
 		return n.serveSync(req, remote)
 	})
 }
@@ -104,13 +119,13 @@ func serveLog(state *protocol.TopicState, req SyncRequest) SyncResponse {
 }
 
 // logPage returns the log entries from index from on that fit one answer
-// (at most maxEntriesPerAsk, and under maxSyncResponse), and whether
+// (at most maxEntriesPerAsk, and at most maxSyncPage bytes), and whether
 // entries were left out.
 func logPage(entries [][]byte, from uint64) (page [][]byte, more bool) {
 	size := 0
 	for i := from; i < uint64(len(entries)); i++ {
 		raw := entries[i]
-		if len(page) == maxEntriesPerAsk || size+len(raw) > maxSyncResponse-1<<20 {
+		if len(page) == maxEntriesPerAsk || size+len(raw) > maxSyncPage {
 			return page, true
 		}
 		page = append(page, raw)
@@ -139,10 +154,14 @@ func (n *Node) fetchLog(t *topic, p peer.ID) error {
 			switch {
 			case errors.As(err, &local):
 				return err
-			case err != nil && !errors.Is(err, protocol.ErrDuplicateEntry):
-				// Their log does not continue ours: a fork below our head.
+			case errors.Is(err, protocol.ErrLogFork):
+				// A valid competing entry: their log forked from ours.
 				n.log.Info("log does not continue ours; resolving the fork", "peer", p, "err", err)
 				return n.resolveFork(t, p)
+			case err != nil && !errors.Is(err, protocol.ErrDuplicateEntry):
+				n.metrics.rejected.WithLabelValues("log-entry", "invalid-entry").Inc()
+				n.guard.strike(p)
+				return fmt.Errorf("peer %s sent an invalid log entry: %w", p, err)
 			}
 			if err == nil {
 				n.metrics.accepted.WithLabelValues("log-entry").Inc()
@@ -155,8 +174,19 @@ func (n *Node) fetchLog(t *topic, p peer.ID) error {
 }
 
 func (n *Node) askSync(p peer.ID, req SyncRequest) (*SyncResponse, error) {
-	ctx, cancel := context.WithTimeout(n.ctx, syncTimeout)
+	return n.askSyncCtx(n.ctx, p, req)
+}
+
+// askSyncCtx sends one sync request within ctx and syncTimeout; at most
+// maxAsking run at once.
+func (n *Node) askSyncCtx(ctx context.Context, p peer.ID, req SyncRequest) (*SyncResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
+	done, err := n.guard.startAsking(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var resp SyncResponse
 	if err := n.request(ctx, p, protocol.SyncProtocol, req, maxSyncResponse, &resp); err != nil {
 		return nil, err
@@ -172,7 +202,14 @@ func (n *Node) syncLogsWith(p peer.ID) {
 		if _, ok := state.PeerMember(p); !ok {
 			continue
 		}
+		// A peer that reconnects over and over starts one sync per
+		// hintInterval; periodic sync covers the rest.
+		done, ok := n.guard.startHint(p, state.ID)
+		if !ok {
+			continue
+		}
 		n.spawn(func() {
+			defer done()
 			if err := n.syncWith(t, p); err != nil {
 				n.log.Debug("sync", "topic", state.ID.String(), "peer", p, "err", err)
 			}

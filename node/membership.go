@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/protocol"
 )
@@ -227,9 +229,45 @@ func (n *Node) applyEntry(ctx context.Context, t *topic, raw []byte) error {
 	if err := n.saveTopic(ctx, next, next.Len-1, keys, t.joined); err != nil {
 		return localError{err}
 	}
+	old := t.state
 	t.state, t.keys = next, keys
+	n.dropFormerPeers(old, next)
 	n.dialMembers(next)
 	return nil
+}
+
+// formerPeerGrace is how long a former member's node stays connected
+// after the entry that ended its membership, so that it learns of it.
+const formerPeerGrace = 5 * time.Second
+
+// dropFormerPeers closes the connections of the nodes of members that old
+// had and next has not, once no topic we share admits them any more: the
+// gater refuses them at the handshake, and an open connection must not
+// outlive that.
+func (n *Node) dropFormerPeers(old, next *protocol.TopicState) {
+	var gone []peer.ID
+	for id, m := range old.Members {
+		if _, still := next.Members[id]; !still {
+			gone = append(gone, m.Card.PeerIDs()...)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	n.spawn(func() { // admits reads every topic: not under this one's lock
+		// A moment first, for the entry to reach the former member.
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-time.After(formerPeerGrace):
+		}
+		for _, p := range gone {
+			if p != n.host.ID() && !n.admits(p) {
+				n.log.Info("closing the connections of a former member's node: it shares no topic with us any more", "peer", p)
+				n.host.Network().ClosePeer(p)
+			}
+		}
+	})
 }
 
 func cloneKeys(m map[uint64]*crypto.EpochKey) map[uint64]*crypto.EpochKey {

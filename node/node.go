@@ -42,10 +42,13 @@ type Node struct {
 	wg     sync.WaitGroup
 
 	metrics     *metrics
+	guard       *guard
+	budgets     *budgets
 	topicsMu    sync.RWMutex
 	topics      map[[32]byte]*topic
 	pubsubNames map[string]bool // GossipSub topics of our topics
 	allowed     map[peer.ID]bool
+	dials       dialBackoff // spaces out dials to failing member nodes (dial.go)
 
 	spawnMu   sync.Mutex
 	stopping  bool
@@ -70,7 +73,7 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 		return nil, err
 	}
 	n := &Node{home: h, cfg: cfg, id: id, log: log, started: time.Now(),
-		metrics: newMetrics(), topics: map[[32]byte]*topic{}, pubsubNames: map[string]bool{},
+		metrics: newMetrics(), guard: newGuard(), budgets: newBudgets(cfg.Limits), topics: map[[32]byte]*topic{}, pubsubNames: map[string]bool{},
 		allowed: allowedPeers(cfg), changed: make(chan struct{})}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
@@ -84,10 +87,11 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	if n.store, err = store.Open(h.DB(), id.StoreKey, log); err != nil {
 		return nil, err
 	}
+	n.store.SetAuthorQuota(uint64(cfg.Limits.AuthorQuotaMiB) << 20)
 	if n.host, err = newHost(id, cfg.Network.Listen, gater{n}); err != nil {
 		return nil, err
 	}
-	if n.ps, err = newPubSub(n.ctx, n.host, log, pubsub.WithSubscriptionFilter(subscriptionFilter{n})); err != nil {
+	if n.ps, err = newPubSub(n.ctx, n.host, log, n.guard.appScore, pubsub.WithSubscriptionFilter(subscriptionFilter{n})); err != nil {
 		return nil, err
 	}
 	n.host.SetStreamHandler(protocol.ID(cprotocol.JoinProtocol), n.handleJoinStream)

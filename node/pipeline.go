@@ -25,6 +25,9 @@ const (
 	reasonUndecryptable = "undecryptable"
 	reasonBadBulletin   = "bad-bulletin"
 	reasonStore         = "store-error"
+	reasonFormerChain   = "former-chain" // a former member's envelope off the chain its removal pinned, or not yet linked
+	reasonBudget        = "budget"       // over the author's budget (see budgets)
+	reasonQuota         = "quota"        // over the author's storage quota
 )
 
 // maxPlaintext bounds a decrypted envelope: the bulletin plus the inner
@@ -57,18 +60,15 @@ func (n *Node) validateEnvelope(ctx context.Context, from peer.ID, msg *pubsub.M
 	res, reason, err := n.ingest(ctx, t, env)
 	switch {
 	case reason == protocol.ReasonUnknownEpoch || (reason == protocol.ReasonNotMember && state.Card(env.Author) == nil):
-		// Our log may be behind (a rotate or an add not yet received): not
-		// the sender's fault. Catch up on the log; sync brings the envelope.
-		n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
-		n.syncLogsWith(msg.ReceivedFrom)
-		return pubsub.ValidationIgnore
+		return n.logHint(t, msg.ReceivedFrom, env, reason)
 	case reason == reasonStore:
 		n.log.Error("storing a received envelope", "err", err)
 		return pubsub.ValidationIgnore // our disk's fault, not the sender's
-	case reason == reasonNotOriginator || reason == reasonBadRevision || reason == reasonBrokenChain:
-		// Judged against what we hold (the bulletin, or the author's
-		// envelopes around this one): a forwarder that did not hold it
-		// accepted the envelope in good faith.
+	case reason == reasonNotOriginator || reason == reasonBadRevision || reason == reasonBrokenChain ||
+		reason == reasonFormerChain || reason == reasonBudget || reason == reasonQuota:
+		// Judged against what we hold (the bulletin, the author's
+		// envelopes around this one, its budget here): a forwarder that
+		// did not hold the same accepted the envelope in good faith.
 		n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
 		n.log.Debug("envelope rejected", "from", from, "reason", reason, "err", err)
 		return pubsub.ValidationIgnore
@@ -113,8 +113,18 @@ func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Enve
 		return 0, protocol.ReasonNotMember, fmt.Errorf("envelope %s: author %s is no longer a member of topic %s, and seq %d is past the last one its removal recorded",
 			env.ID.Short(), env.Author, state.ID.Short(), env.Seq)
 	}
+	if err := n.onFormerChain(state, env); err != nil {
+		return 0, reasonFormerChain, err
+	}
+	if err := protocol.CheckEnvelopeTime(env, time.Now()); err != nil {
+		return 0, protocol.RejectionReason(err), err
+	}
+	if err := n.budgets.allow(state.ID, env.Author, len(env.Raw)); err != nil {
+		return 0, reasonBudget, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+	}
 	rec, reason, err := n.open(state, keys, env)
 	if err != nil {
+		n.chainRefused(ctx, state, env)
 		return 0, reason, err
 	}
 	retainOnArrival(rec, state.Policy, time.Now())
@@ -127,6 +137,8 @@ func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Enve
 		return 0, reasonNotOriginator, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
 	case errors.Is(err, store.ErrBadRevision):
 		return 0, reasonBadRevision, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+	case errors.Is(err, store.ErrQuota):
+		return 0, reasonQuota, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
 	case err != nil:
 		return 0, reasonStore, err
 	case res == store.Equivocation:
@@ -138,6 +150,18 @@ func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Enve
 		n.notify()
 	}
 	return res, "", nil
+}
+
+// chainRefused keeps an envelope whose content was refused (it does not
+// decrypt, its inner signature or bulletin is bad) in its author's chain,
+// without a bulletin record: its outer signature is its author's, so the
+// author's version vector advances and sync does not fetch it again and
+// again; nothing of it is indexed or shown.
+func (n *Node) chainRefused(ctx context.Context, state *protocol.TopicState, env *protocol.Envelope) {
+	ref := store.EnvelopeRef{Topic: state.ID, Author: env.Author, Seq: env.Seq, Prev: env.Prev, ID: env.ID}
+	if _, err := n.store.PutEnvelope(ctx, ref, env.Raw, nil); err != nil {
+		n.log.Debug("keeping a refused envelope in its author's chain", "envelope", env.ID.String(), "err", err)
+	}
 }
 
 // noticeGap starts a sync when the predecessor of env, just stored from
@@ -165,7 +189,7 @@ func (n *Node) noticeGap(t *topic, env *protocol.Envelope) {
 					return
 				}
 			}
-			if _, err := n.fetchEnvelopes(t, p, env.Author); err != nil {
+			if _, err := n.fetchEnvelopes(n.ctx, t, p, env.Author); err != nil {
 				n.log.Debug("gap sync", "peer", p, "err", err)
 			}
 			if hole, err := n.store.HasHole(env.TopicID(), env.Author); err != nil || !hole {
@@ -256,8 +280,17 @@ func checkBulletinMatches(b *protocol.Bulletin, env *protocol.Envelope, state *p
 	return nil
 }
 
+// bulletinRecord completes rec with b. The record keeps each attachment's
+// name, media type, size and digest but not its bytes: they are in the
+// envelope beside it (see fullBulletin), and in the record's JSON they
+// would take their size again, a third more in base64.
 func bulletinRecord(rec *store.BulletinRecord, b *protocol.Bulletin) (*store.BulletinRecord, string, error) {
-	data, err := json.Marshal(b)
+	light := *b
+	light.Attachments = slices.Clone(b.Attachments)
+	for i := range light.Attachments {
+		light.Attachments[i].Data = nil
+	}
+	data, err := json.Marshal(&light)
 	if err != nil {
 		return nil, reasonBadBulletin, err
 	}
@@ -270,7 +303,7 @@ func bulletinRecord(rec *store.BulletinRecord, b *protocol.Bulletin) (*store.Bul
 func (n *Node) Publish(ctx context.Context, t *topic, draft *protocol.BulletinDraft) (*store.BulletinRecord, error) {
 	return n.emit(ctx, t, func(state *protocol.TopicState, now time.Time) (*outgoing, error) {
 		b, err := draft.Build(protocol.Stamp{
-			ID: protocol.NewBulletinID(), Version: 1, Created: now, Modified: now, Category: state.Category,
+			ID: protocol.NewBulletinID(state.ID, n.id.MemberID()), Version: 1, Created: now, Modified: now, Category: state.Category,
 			Originator: protocol.Originator{Member: n.id.MemberID(), Country: n.cfg.Member.Country, Agency: n.cfg.Member.Name, Contact: n.cfg.Member.Contact},
 		})
 		if err != nil {
@@ -417,9 +450,10 @@ func (n *Node) validateLogEntry(ctx context.Context, from peer.ID, msg *pubsub.M
 		return n.rejectEntry(from, reasonWrongTopic, fmt.Errorf("log entry for %s arrived on %s", want, msg.GetTopic()))
 	}
 	if e.Index > state.Len {
-		// A gap: we missed entries; sync fills it. Not the sender's fault.
+		// A gap: we missed entries, or the entry is forged (we cannot tell
+		// yet: its author may be added by an entry we lack).
 		n.log.Debug("log entry ahead of our log", "topic", state.ID.String(), "index", e.Index, "len", state.Len)
-		n.syncLogsWith(msg.ReceivedFrom)
+		n.hintedLogSync(t, msg.ReceivedFrom, func(s *protocol.TopicState) bool { return s.Len > e.Index })
 		return pubsub.ValidationIgnore
 	}
 	err = n.applyEntry(ctx, t, msg.Data)
@@ -428,13 +462,14 @@ func (n *Node) validateLogEntry(ctx context.Context, from peer.ID, msg *pubsub.M
 	case errors.Is(err, protocol.ErrDuplicateEntry):
 		return pubsub.ValidationIgnore
 	case errors.Is(err, protocol.ErrLogFork):
-		// Two admins wrote at the same index: settle it with the sender's
-		// whole log, and forward the entry so that every node sees both.
+		// Two admins wrote at the same index (the entry is signed by one
+		// who may write there: Apply checked it): settle it with the
+		// sender's log, and forward the entry so that every node sees both.
 		n.log.Warn("topic log fork", "topic", state.ID.String(), "index", e.Index, "peer", msg.ReceivedFrom)
 		p := msg.ReceivedFrom
 		n.spawn(func() {
 			if err := n.resolveFork(t, p); err != nil {
-				n.log.Error("log fork unresolved", "topic", state.ID.String(), "err", err)
+				n.log.Warn("log fork unresolved", "topic", state.ID.String(), "err", err)
 			}
 		})
 		return pubsub.ValidationAccept

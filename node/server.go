@@ -169,6 +169,12 @@ func (n *Node) syncStatus() []api.TopicSync {
 			ts.LastSync = append(ts.LastSync, api.PeerSync{Peer: p.String(), Member: member, At: r.At, Fetched: r.Fetched, Error: r.Err})
 		}
 		slices.SortFunc(ts.LastSync, func(a, b api.PeerSync) int { return strings.Compare(a.Peer, b.Peer) })
+		for _, r := range n.budgets.refusals(s.ID) {
+			if ts.OverBudget == nil {
+				ts.OverBudget = map[string]uint64{}
+			}
+			ts.OverBudget[r.Author] = r.Refused
+		}
 		out = append(out, ts)
 	}
 	return out

@@ -209,7 +209,8 @@ func resolveMembersAs(s *protocol.TopicState, refs []string, what string) ([]str
 	return out, nil
 }
 
-// bulletinView renders a record for the API; full keeps attachment bytes.
+// bulletinView renders a record for the API; full adds attachment bytes,
+// which only the envelope holds (see fullBulletin).
 func (n *Node) bulletinView(rec store.BulletinRecord, full bool) (api.Bulletin, error) {
 	v := api.Bulletin{
 		ID: rec.ID, Topic: protocol.TopicID(rec.Topic).String(), Category: rec.Category, Author: rec.Author,
@@ -225,14 +226,17 @@ func (n *Node) bulletinView(rec store.BulletinRecord, full bool) (api.Bulletin, 
 	if rec.Sealed || rec.Tombstone() {
 		return v, nil
 	}
+	if full {
+		b, err := n.fullBulletin(rec)
+		v.Bulletin = b
+		return v, err
+	}
 	var b protocol.Bulletin
 	if err := json.Unmarshal(rec.Bulletin, &b); err != nil {
 		return v, err
 	}
-	if !full {
-		for i := range b.Attachments {
-			b.Attachments[i].Data = nil
-		}
+	for i := range b.Attachments {
+		b.Attachments[i].Data = nil // records written before bulletinRecord dropped them
 	}
 	v.Bulletin = &b
 	return v, nil

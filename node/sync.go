@@ -44,7 +44,7 @@ func (n *Node) serveEnvelopes(state *protocol.TopicState, req SyncRequest) SyncR
 	if req.Author == "" || req.From == 0 || (req.To > 0 && req.To < req.From) {
 		return SyncResponse{Error: "envelopes request needs an author and a seq range starting at 1 or more"}
 	}
-	envs, more, err := n.store.EnvelopeRange(state.ID, req.Author, req.From, req.To, maxSyncResponse-1<<20, maxEnvelopesAsk)
+	envs, more, err := n.store.EnvelopeRange(state.ID, req.Author, req.From, req.To, maxSyncPage, maxEnvelopesAsk)
 	if err != nil {
 		return SyncResponse{Error: "reading envelopes"}
 	}
@@ -57,16 +57,16 @@ func (n *Node) syncWith(t *topic, p peer.ID) error {
 	if err := n.fetchLog(t, p); err != nil {
 		return err
 	}
-	fetched, err := n.fetchEnvelopes(t, p, "")
+	fetched, err := n.fetchEnvelopes(n.ctx, t, p, "")
 	t.markSynced(p, fetched, err)
 	return err
 }
 
 // fetchEnvelopes fetches from p the envelopes of t we lack, for every
 // current member or for one author only, and returns how many it stored.
-func (n *Node) fetchEnvelopes(t *topic, p peer.ID, only string) (int, error) {
+func (n *Node) fetchEnvelopes(ctx context.Context, t *topic, p peer.ID, only string) (int, error) {
 	state, _ := t.snapshot()
-	theirs, err := n.askSync(p, SyncRequest{Kind: syncKindHeads, Topic: state.ID[:]})
+	theirs, err := n.askSyncCtx(ctx, p, SyncRequest{Kind: syncKindHeads, Topic: state.ID[:]})
 	if err != nil {
 		return 0, err
 	}
@@ -79,17 +79,27 @@ func (n *Node) fetchEnvelopes(t *topic, p peer.ID, only string) (int, error) {
 	}
 	stored := 0
 	for author, head := range theirs.Heads {
-		// A former member's envelopes are accepted up to the last seq its
-		// removal recorded, as on gossip.
-		if last, former := state.LastSeqs[author]; former {
+		if only != "" && author != only {
+			continue
+		}
+		// A former member's envelopes are accepted only on the chain its
+		// removal pinned, fetched from its end backwards.
+		last, _, former := state.FormerChain(author)
+		if _, member := state.Members[author]; !member && !former {
+			continue
+		}
+		if former {
 			head = min(head, last)
-		} else if _, member := state.Members[author]; !member {
+		}
+		if head <= ours[author] {
 			continue
 		}
-		if head <= ours[author] || (only != "" && author != only) {
-			continue
+		var k int
+		if former {
+			k, err = n.fetchFormer(ctx, t, p, author, ours[author]+1, head)
+		} else {
+			k, err = n.fetchRange(ctx, t, p, author, ours[author]+1, head)
 		}
-		k, err := n.fetchRange(t, p, author, ours[author]+1, head)
 		stored += k
 		if err != nil {
 			return stored, err
@@ -99,46 +109,112 @@ func (n *Node) fetchEnvelopes(t *topic, p peer.ID, only string) (int, error) {
 }
 
 // fetchRange fetches author's envelopes from..to from p and ingests them.
-// Pages are asked for while earlier envelopes are being ingested.
-func (n *Node) fetchRange(t *topic, p peer.ID, author string, from, to uint64) (int, error) {
+// Pages are asked for while earlier envelopes are being ingested. It
+// stops early when the author's budget is spent: the next sync goes on.
+func (n *Node) fetchRange(ctx context.Context, t *topic, p peer.ID, author string, from, to uint64) (int, error) {
 	state, _ := t.snapshot()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	fetched := make(chan []byte, maxEnvelopesAsk)
 	var fetchErr error
 	go func() {
 		defer close(fetched)
-		fetchErr = n.fetchPages(state.ID, p, author, from, to, fetched)
+		fetchErr = n.fetchPages(ctx, state.ID, p, author, from, to, fetched)
 	}()
-	stored := n.ingestAll(t, p, fetched, int(min(to-from+1, syncWorkers)))
+	stored, overBudget := n.ingestAll(t, p, fetched, int(min(to-from+1, syncWorkers)), cancel)
+	if overBudget {
+		return stored, fmt.Errorf("stopped fetching the envelopes of %s: %w", author, errBudget)
+	}
 	return stored, fetchErr // set before fetched was closed
 }
 
+// formerWindow is how many envelopes of a former member are fetched at
+// once: they are ingested from the last one down, each after the one
+// that names it as prev, so a window is held in memory.
+const formerWindow = 16
+
+// fetchFormer fetches a former member's envelopes from..to from p,
+// window by window from the end of the chain its removal pinned, and
+// ingests each window from its last envelope down (see onFormerChain).
+func (n *Node) fetchFormer(ctx context.Context, t *topic, p peer.ID, author string, from, to uint64) (int, error) {
+	state, _ := t.snapshot()
+	stored := 0
+	for hi := to; hi >= from; {
+		lo := max(from, hi-min(hi, formerWindow-1))
+		ch := make(chan []byte, formerWindow)
+		err := n.fetchPages(ctx, state.ID, p, author, lo, hi, ch)
+		close(ch)
+		window := make([][]byte, 0, formerWindow)
+		for raw := range ch {
+			window = append(window, raw)
+		}
+		for i := len(window) - 1; i >= 0; i-- {
+			ok, ierr := n.ingestSynced(t, window[i])
+			if ok {
+				stored++
+			}
+			if ierr != nil {
+				n.log.Debug("synced envelope of a former member rejected", "peer", p, "err", ierr)
+			}
+		}
+		if err != nil {
+			return stored, err
+		}
+		if lo == from {
+			return stored, nil
+		}
+		hi = lo - 1
+	}
+	return stored, nil
+}
+
 // fetchPages asks p for author's envelopes from..to, page by page, and
-// sends each envelope to out.
-func (n *Node) fetchPages(topic [32]byte, p peer.ID, author string, from, to uint64, out chan<- []byte) error {
+// sends each envelope to out. A page must hold only that author's
+// envelopes, in increasing seq within the range asked: anything else
+// ends the fetch and gives p a strike.
+func (n *Node) fetchPages(ctx context.Context, topic [32]byte, p peer.ID, author string, from, to uint64, out chan<- []byte) error {
 	for from <= to {
-		resp, err := n.askSync(p, SyncRequest{Kind: syncKindEnvelopes, Topic: topic[:], Author: author, From: from, To: to})
+		resp, err := n.askSyncCtx(ctx, p, SyncRequest{Kind: syncKindEnvelopes, Topic: topic[:], Author: author, From: from, To: to})
 		if err != nil {
 			return err
 		}
 		if resp.Error != "" {
 			return fmt.Errorf("peer %s refused sync: %s", p, resp.Error)
 		}
+		next := from
 		for _, raw := range resp.Entries {
-			out <- raw
+			seq, err := pageSeq(raw, author, next, to)
+			if err != nil {
+				n.guard.strike(p)
+				return fmt.Errorf("peer %s answered a request for %s seq %d..%d with %w", p, author, from, to, err)
+			}
+			select {
+			case out <- raw:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			next = seq + 1
 		}
 		if !resp.More || len(resp.Entries) == 0 {
 			return nil
 		}
-		last, err := protocol.DecodeEnvelope(resp.Entries[len(resp.Entries)-1])
-		if err != nil {
-			return err
-		}
-		if last.Seq < from {
-			return fmt.Errorf("peer %s answered seq %d to a request from seq %d", p, last.Seq, from)
-		}
-		from = last.Seq + 1
+		from = next
 	}
 	return nil
+}
+
+// pageSeq checks one envelope of a sync page: author's, seq in from..to.
+func pageSeq(raw []byte, author string, from, to uint64) (uint64, error) {
+	env, err := protocol.DecodeEnvelope(raw)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("a malformed envelope: %w", err)
+	case env.Author != author:
+		return 0, fmt.Errorf("an envelope of %s", env.Author)
+	case env.Seq < from || env.Seq > to:
+		return 0, fmt.Errorf("seq %d, outside %d..%d or out of order", env.Seq, from, to)
+	}
+	return env.Seq, nil
 }
 
 // syncWorkers is how many fetched envelopes are ingested at once.
@@ -150,25 +226,33 @@ const syncWorkers = 128
 // ingestAll ingests what arrives on in, with that many workers, until in
 // is closed, and returns how many envelopes were new. An author's
 // envelopes may thus be stored out of order: the store accepts any order,
-// as it does from gossip.
-func (n *Node) ingestAll(t *topic, p peer.ID, in <-chan []byte, workers int) int {
-	var stored atomic.Int64
+// as it does from gossip. When an envelope is over its author's budget,
+// it calls stop and reports it.
+func (n *Node) ingestAll(t *topic, p peer.ID, in <-chan []byte, workers int, stop func()) (stored int, overBudget bool) {
+	var count atomic.Int64
+	var over atomic.Bool
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for raw := range in {
+				if over.Load() {
+					continue // drain: the fetch is being stopped
+				}
 				ok, err := n.ingestSynced(t, raw)
+				if errors.Is(err, errBudget) && !over.Swap(true) {
+					stop()
+				}
 				if err != nil {
 					n.log.Debug("synced envelope rejected", "peer", p, "err", err)
 				}
 				if ok {
-					stored.Add(1)
+					count.Add(1)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	return int(stored.Load())
+	return int(count.Load()), over.Load()
 }
 
 // ingestSynced validates and stores one envelope fetched by sync.
@@ -227,7 +311,10 @@ func (n *Node) randomMemberPeer(t *topic) (peer.ID, bool) {
 // confirmOwnSeq learns, before this node's first publication on t since
 // it started, whether members hold envelopes of ours that our store lacks
 // (a lost or restored database), and fetches them: our next seq must
-// never repeat one already used. It asks up to three member nodes.
+// never repeat one already used. It asks up to three member nodes at
+// once and waits at most seqConfirmTimeout: a member that does not answer
+// delays a publication by that much, not more, and the next publication
+// asks again.
 func (n *Node) confirmOwnSeq(ctx context.Context, t *topic) {
 	if t.seqConfirmed.Load() {
 		return
@@ -235,31 +322,42 @@ func (n *Node) confirmOwnSeq(ctx context.Context, t *topic) {
 	me := n.id.MemberID()
 	state, _ := t.snapshot()
 	before, _ := n.store.LastOf(state.ID, me)
-	asked := 0
-	for _, p := range n.host.Network().Peers() {
-		s, _ := t.snapshot()
-		if m, ok := s.PeerMember(p); !ok || m == me {
-			continue
-		}
-		asked++
-		if _, err := n.fetchEnvelopes(t, p, me); err == nil {
-			t.seqConfirmed.Store(true)
-		}
-		if asked == 3 || ctx.Err() != nil {
-			break
-		}
+	ctx, cancel := context.WithTimeout(ctx, seqConfirmTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, p := range n.ownSeqPeers(state, 3) {
+		wg.Go(func() {
+			if _, err := n.fetchEnvelopes(ctx, t, p, me); err == nil {
+				t.seqConfirmed.Store(true)
+			}
+		})
 	}
+	wg.Wait()
 	after, _ := n.store.LastOf(state.ID, me)
 	switch {
 	case after.Seq > before.Seq:
 		n.log.Warn("recovered our own envelopes from peers before publishing: the store had lost them",
 			"topic", state.ID.String(), "stored_seq", before.Seq, "peers_seq", after.Seq)
 	case !t.seqConfirmed.Load():
-		s, _ := t.snapshot()
-		if len(s.Members) == 1 {
+		if len(state.Members) == 1 {
 			t.seqConfirmed.Store(true) // alone in the topic: nobody else holds our envelopes
 		} else {
-			n.log.Warn("publishing without confirming our last sequence number: no member node reachable", "topic", s.ID.String(), "seq", after.Seq)
+			n.log.Warn("publishing without confirming our last sequence number: no member node answered in time",
+				"topic", state.ID.String(), "seq", after.Seq, "waited", seqConfirmTimeout)
 		}
 	}
+}
+
+// seqConfirmTimeout bounds how long a publication waits for confirmOwnSeq.
+const seqConfirmTimeout = 3 * time.Second
+
+// ownSeqPeers returns up to k connected nodes of other members of the topic.
+func (n *Node) ownSeqPeers(state *protocol.TopicState, k int) []peer.ID {
+	var out []peer.ID
+	for _, p := range n.host.Network().Peers() {
+		if m, ok := state.PeerMember(p); ok && m != n.id.MemberID() && len(out) < k {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -119,12 +120,47 @@ const BulletinIDLen = 26
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// NewBulletinID returns a fresh bulletin ID: 16 random bytes in lowercase
-// unpadded base32.
-func NewBulletinID() string {
+// bulletinIDDomain separates the hash that binds a bulletin ID from every
+// other SHA-256 use.
+const bulletinIDDomain = "concord/bulletin-id/1"
+
+// NewBulletinID returns a fresh bulletin ID bound to its originator and
+// topic: 8 random bytes followed by the first 8 bytes of their binding
+// hash (bulletinIDTag), in lowercase unpadded base32. A member cannot make
+// an ID that passes CheckBulletinID for another originator, so it cannot
+// squat (publish first under) another member's bulletin ID.
+func NewBulletinID(topic TopicID, originator string) string {
 	var raw [16]byte
-	rand.Read(raw[:]) // never fails: crypto/rand aborts the program instead
+	rand.Read(raw[:8]) // never fails: crypto/rand aborts the program instead
+	tag := bulletinIDTag(topic, originator, raw[:8])
+	copy(raw[8:], tag[:8])
 	return strings.ToLower(idEncoding.EncodeToString(raw[:]))
+}
+
+// CheckBulletinID checks that id is a bulletin ID that originator made for
+// topic (NewBulletinID). Errors are *FieldError on field "id".
+func CheckBulletinID(id string, topic TopicID, originator string) error {
+	if !ValidBulletinID(id) {
+		return bulletinErr("id", "%s is not a bulletin ID (%d lowercase base32 characters)", quote(id), BulletinIDLen)
+	}
+	raw, _ := idEncoding.DecodeString(strings.ToUpper(id)) // valid: checked above
+	tag := bulletinIDTag(topic, originator, raw[:8])
+	if !bytes.Equal(raw[8:], tag[:8]) {
+		return bulletinErr("id", "%s is not bound to originator %s on topic %s: a bulletin ID is made by its originator for one topic, so this one belongs to another member or topic (or was forged)",
+			id, quote(originator), topic.Short())
+	}
+	return nil
+}
+
+// bulletinIDTag is SHA-256(domain || topic || originator || nonce). Only
+// the originator varies in length, so the concatenation is unambiguous.
+func bulletinIDTag(topic TopicID, originator string, nonce []byte) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte(bulletinIDDomain))
+	h.Write(topic[:])
+	h.Write([]byte(originator))
+	h.Write(nonce)
+	return [sha256.Size]byte(h.Sum(nil))
 }
 
 // ValidBulletinID reports whether s is a bulletin ID in its one canonical
@@ -540,6 +576,33 @@ func (d *BulletinDraft) checkAudience() error {
 		}
 		if slices.Index(d.Audience, m) < i {
 			return bulletinErr(field, "%s is listed twice", m)
+		}
+	}
+	return nil
+}
+
+// MaxFutureSkew is how far ahead of a receiver's clock a bulletin's
+// created and modified times, or an envelope's ts, may be. Clocks differ a
+// little; a time further ahead would let a publisher pin its bulletin at
+// the top of every time-ordered view, and make a revision dated in the
+// future unbeatable by the originator's honest next revision.
+const MaxFutureSkew = 10 * time.Minute
+
+// CheckBulletinTimes refuses a bulletin whose created or modified time is
+// more than MaxFutureSkew ahead of now, the receiver's clock, or before
+// 1970. It depends on the clock, so it is the receiver's check, apart from
+// Validate. Errors are *FieldError.
+func CheckBulletinTimes(b *Bulletin, now time.Time) error {
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{"created", b.Created}, {"modified", b.Modified}} {
+		if err := checkTime(f.name, f.t); err != nil {
+			return err
+		}
+		if f.t.After(now.Add(MaxFutureSkew)) {
+			return bulletinErr(f.name, "%s is more than %s ahead of this node's clock (%s): check the publisher's clock",
+				f.t.Format(time.RFC3339Nano), MaxFutureSkew, now.UTC().Format(time.RFC3339))
 		}
 	}
 	return nil

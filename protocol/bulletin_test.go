@@ -2,10 +2,12 @@ package protocol
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,7 +134,8 @@ func TestEmptyOptionalFieldsAreAbsent(t *testing.T) {
 }
 
 func TestBulletinIDs(t *testing.T) {
-	a, b := NewBulletinID(), NewBulletinID()
+	topic := TopicID(sha256.Sum256([]byte("a topic")))
+	a, b := NewBulletinID(topic, memberID(1)), NewBulletinID(topic, memberID(1))
 	if a == b || !ValidBulletinID(a) || len(a) != BulletinIDLen {
 		t.Fatalf("bad IDs %q %q", a, b)
 	}
@@ -144,6 +147,66 @@ func TestBulletinIDs(t *testing.T) {
 	for _, bad := range []string{"", strings.ToUpper(a), a[:25], a + "a", "0" + a[1:], alt} {
 		if ValidBulletinID(bad) {
 			t.Errorf("ValidBulletinID(%q) = true", bad)
+		}
+	}
+}
+
+func TestBulletinIDBinding(t *testing.T) {
+	topic, other := TopicID(sha256.Sum256([]byte("a topic"))), TopicID(sha256.Sum256([]byte("another topic")))
+	owner, squatter := memberID(1), memberID(2)
+	id := NewBulletinID(topic, owner)
+	if err := CheckBulletinID(id, topic, owner); err != nil {
+		t.Fatalf("fresh ID: %v", err)
+	}
+	for _, c := range []struct {
+		name       string
+		topic      TopicID
+		originator string
+	}{{"another originator", topic, squatter}, {"another topic", other, owner}} {
+		err := CheckBulletinID(id, c.topic, c.originator)
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "id" || !strings.Contains(err.Error(), "is not bound to originator \""+c.originator+"\" on topic "+c.topic.Short()) {
+			t.Errorf("%s: got %v", c.name, err)
+		}
+	}
+	// A random ID (the format before binding) is almost never bound.
+	if err := CheckBulletinID(bulletinID(1), topic, owner); err == nil {
+		t.Error("an unbound ID was accepted")
+	}
+	if err := CheckBulletinID("x", topic, owner); err == nil || !strings.Contains(err.Error(), "is not a bulletin ID") {
+		t.Errorf("malformed ID: got %v", err)
+	}
+	// The layout is part of the protocol: 8 random bytes, then the first 8
+	// bytes of SHA-256(domain || topic || originator || random bytes).
+	raw, _ := idEncoding.DecodeString(strings.ToUpper(id))
+	h := sha256.Sum256(slices.Concat([]byte("concord/bulletin-id/1"), topic[:], []byte(owner), raw[:8]))
+	if !bytes.Equal(raw[8:], h[:8]) {
+		t.Fatalf("ID %s does not follow the documented layout", id)
+	}
+}
+
+func TestCheckBulletinTimes(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	b := sampleBulletin()
+	b.Created, b.Modified = now.Add(-time.Hour), now.Add(MaxFutureSkew)
+	if err := CheckBulletinTimes(b, now); err != nil {
+		t.Fatalf("times within the skew: %v", err)
+	}
+	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		field             string
+		created, modified time.Time
+		want              string
+	}{
+		{"modified", now, now.Add(MaxFutureSkew + time.Second), "is more than 10m0s ahead of this node's clock (2026-11-27T12:00:00Z): check the publisher's clock"},
+		{"created", far, far, "9999-01-01T00:00:00Z is more than 10m0s ahead"},
+		{"created", time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC), now, "year 1969 is outside 1970 to 9999"},
+	} {
+		b.Created, b.Modified = c.created, c.modified
+		err := CheckBulletinTimes(b, now)
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("created %s modified %s: got %v, want field %q and %q", c.created, c.modified, err, c.field, c.want)
 		}
 	}
 }
@@ -306,7 +369,7 @@ func TestBuildAndRevise(t *testing.T) {
 	d.Category = ""
 	d.Audience = []string{memberID(3), memberID(2)}
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.FixedZone("CET", 3600))
-	s := Stamp{ID: NewBulletinID(), Version: 1, Created: now, Modified: now, Originator: orig.Originator, Category: "drug-trafficking"}
+	s := Stamp{ID: NewBulletinID(TopicID{1}, orig.Originator.Member), Version: 1, Created: now, Modified: now, Originator: orig.Originator, Category: "drug-trafficking"}
 	b, err := d.Build(s)
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,7 @@ const (
 	ReasonBadSignature = "bad-signature"
 	ReasonStaleEpoch   = "stale-epoch"
 	ReasonBadAudience  = "bad-audience"
+	ReasonBadTime      = "bad-time" // ts far ahead of the receiver's clock, or before 1970 (CheckEnvelopeTime)
 	// Found after decryption, by OpenInner.
 	ReasonBadInner          = "bad-inner"           // malformed, or not matching its envelope
 	ReasonBadInnerSignature = "bad-inner-signature" // inner signature is not the author's
@@ -252,6 +253,22 @@ func (s *TopicState) CheckEnvelope(e *Envelope, graceEpochs uint64) error {
 		if !s.MemberAt(id, e.Epoch) {
 			return reject(ReasonBadAudience, "envelope %s: audience member %s was not a member of topic %s at epoch %d", e.ID.Short(), id, s.ID.Short(), e.Epoch)
 		}
+	}
+	return nil
+}
+
+// CheckEnvelopeTime refuses an envelope whose ts is more than
+// MaxFutureSkew ahead of now, the receiver's clock, or before 1970: a
+// publisher must not date its envelopes into the future. Errors are
+// *Rejection with ReasonBadTime.
+func CheckEnvelopeTime(env *Envelope, now time.Time) error {
+	if env.TS.Before(time.Unix(0, 0)) {
+		return reject(ReasonBadTime, "envelope %s: field %q: %s is before 1970: check the publisher's clock",
+			env.ID.Short(), "ts", env.TS.Format(time.RFC3339Nano))
+	}
+	if env.TS.After(now.Add(MaxFutureSkew)) {
+		return reject(ReasonBadTime, "envelope %s: field %q: %s is more than %s ahead of this node's clock (%s): check the publisher's clock",
+			env.ID.Short(), "ts", env.TS.Format(time.RFC3339Nano), MaxFutureSkew, now.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

@@ -281,7 +281,7 @@ func TestDecodeEnvelopeRejects(t *testing.T) {
 }
 
 func TestRevocationPayload(t *testing.T) {
-	r := Revocation{Bulletin: NewBulletinID(), Reason: "source withdrew the information"}
+	r := Revocation{Bulletin: NewBulletinID(TopicID{1}, memberID(1)), Reason: "source withdrew the information"}
 	data, err := EncodeRevocation(r)
 	if err != nil {
 		t.Fatal(err)
@@ -296,6 +296,30 @@ func TestRevocationPayload(t *testing.T) {
 	bad, _ := canon.Marshal(Revocation{Bulletin: "x", Reason: "y"})
 	if _, err := DecodeRevocation(bad); err == nil {
 		t.Fatal("revocation of a malformed bulletin ID accepted")
+	}
+}
+
+func TestCheckEnvelopeTime(t *testing.T) {
+	fx := newEnvFixture(t)
+	raw, _ := fx.publish(t, fx.nga, fx.tt.s.ID, 1, 1, []byte("x")) // ts = t0 + 1h
+	env, err := DecodeEnvelope(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, now := range []time.Time{env.TS, env.TS.Add(-MaxFutureSkew), env.TS.Add(24 * time.Hour)} {
+		if err := CheckEnvelopeTime(env, now); err != nil {
+			t.Errorf("now %s: %v", now, err)
+		}
+	}
+	now := env.TS.Add(-MaxFutureSkew - time.Second)
+	err = CheckEnvelopeTime(env, now)
+	wantReason(t, err, ReasonBadTime)
+	if want := `field "ts": 2026-11-27T11:00:00Z is more than 10m0s ahead of this node's clock (2026-11-27T10:49:59Z)`; !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	env.TS = time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC)
+	if err := CheckEnvelopeTime(env, now); RejectionReason(err) != ReasonBadTime || !strings.Contains(err.Error(), "before 1970") {
+		t.Fatalf("ts before 1970: %v", err)
 	}
 }
 

@@ -112,12 +112,16 @@ type Add struct {
 // removal is known. LastSeq is the highest seq of the removed member's
 // envelopes on the topic that the writer held: those up to it are still
 // accepted and synced after the removal, so that what the member published
-// before it reaches every member; nothing later is.
+// before it reaches every member; nothing later is. LastID is the envelope
+// ID of that envelope, present exactly when LastSeq is: it pins the
+// member's chain, so that the former member cannot sign a different
+// history up to LastSeq after its removal.
 type Remove struct {
 	Member  string `cbor:"member"`
 	Reason  string `cbor:"reason"`
 	Rotate  Rotate `cbor:"rotate"`
 	LastSeq uint64 `cbor:"last_seq,omitempty"`
+	LastID  []byte `cbor:"last_id,omitempty"`
 }
 
 // RoleChange sets a member's role. Only the owner writes it.
@@ -140,6 +144,7 @@ type Leave struct {
 	Reason  string `cbor:"reason"` // may be empty
 	Rotate  Rotate `cbor:"rotate"`
 	LastSeq uint64 `cbor:"last_seq,omitempty"` // the leaving member's last seq, as in Remove
+	LastID  []byte `cbor:"last_id,omitempty"`  // envelope ID at LastSeq, as in Remove
 }
 
 // Entry is a decoded log entry: its body, its exact bytes and its hash.
@@ -265,6 +270,9 @@ func (e *Entry) checkPayload() error {
 		if err := checkReason("remove.reason", r.Reason); err != nil {
 			return err
 		}
+		if err := checkLastID("remove.last_id", r.LastSeq, r.LastID); err != nil {
+			return err
+		}
 		return checkRotate("remove.rotate", &r.Rotate)
 	case EntryLeave:
 		return e.checkLeave()
@@ -321,6 +329,9 @@ func (e *Entry) checkLeave() error {
 	if err := checkReason("leave.reason", l.Reason); err != nil {
 		return err
 	}
+	if err := checkLastID("leave.last_id", l.LastSeq, l.LastID); err != nil {
+		return err
+	}
 	if err := checkRotate("leave.rotate", &l.Rotate); err != nil {
 		return err
 	}
@@ -362,6 +373,18 @@ func checkRotate(field string, r *Rotate) error {
 		if err := checkWrappedKey(f+".key", k.Key); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkLastID requires the envelope ID of the last envelope exactly when
+// there is a last envelope (lastSeq ≥ 1).
+func checkLastID(field string, lastSeq uint64, id []byte) error {
+	switch {
+	case lastSeq == 0 && len(id) != 0:
+		return fieldErr(field, "must be absent when last_seq is absent (the member published nothing)")
+	case lastSeq > 0 && len(id) != hashLen:
+		return fieldErr(field, "is %d bytes, want the %d-byte ID of the member's envelope at last_seq %d", len(id), hashLen, lastSeq)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -127,18 +128,35 @@ func (tt *testTopic) remove(by testMember, member string) []byte {
 	return tt.removeUpTo(by, member, 0)
 }
 
+// lastEnvelopeID stands for the ID of a member's envelope at seq: what a
+// remove or leave entry pins as last_id (nil when seq is 0).
+func lastEnvelopeID(member string, seq uint64) []byte {
+	if seq == 0 {
+		return nil
+	}
+	h := sha256.Sum256(fmt.Appendf(nil, "%s/%d", member, seq))
+	return h[:]
+}
+
 // removeUpTo removes member, recording lastSeq as its last envelope.
 func (tt *testTopic) removeUpTo(by testMember, member string, lastSeq uint64) []byte {
 	r := tt.nextRotate(member)
 	return tt.entry(by, EntryRemove, func(e *LogEntry) {
-		e.Remove = &Remove{Member: member, Reason: "left the operation", Rotate: r, LastSeq: lastSeq}
+		e.Remove = &Remove{Member: member, Reason: "left the operation", Rotate: r, LastSeq: lastSeq, LastID: lastEnvelopeID(member, lastSeq)}
 	})
 }
 
 // leave makes m leave the topic, rotating to the remaining members.
 func (tt *testTopic) leave(m testMember, reason string) []byte {
+	return tt.leaveAfter(m, reason, 0)
+}
+
+// leaveAfter makes m leave, recording lastSeq as its last envelope.
+func (tt *testTopic) leaveAfter(m testMember, reason string, lastSeq uint64) []byte {
 	r := tt.nextRotate(m.ID())
-	return tt.entry(m, EntryLeave, func(e *LogEntry) { e.Leave = &Leave{Reason: reason, Rotate: r} })
+	return tt.entry(m, EntryLeave, func(e *LogEntry) {
+		e.Leave = &Leave{Reason: reason, Rotate: r, LastSeq: lastSeq, LastID: lastEnvelopeID(m.ID(), lastSeq)}
+	})
 }
 
 // fork returns an independent copy of the topic, to write a concurrent
@@ -210,6 +228,15 @@ func TestTopicLogLifecycle(t *testing.T) {
 	if !s.MayPublish(bra.ID(), 7) || s.MayPublish(bra.ID(), 8) || !s.MayPublish(nga.ID(), 1000) || s.MayPublish(fra.ID()+"x", 1) {
 		t.Fatalf("MayPublish after removal up to seq 7 is wrong (last seqs %v)", s.LastSeqs)
 	}
+	// Its chain is pinned at seq 7; members and strangers are not former.
+	if seq, id, former := s.FormerChain(bra.ID()); !former || seq != 7 || !bytes.Equal(id[:], lastEnvelopeID(bra.ID(), 7)) {
+		t.Fatalf("FormerChain(bra) = %d, %x, %v", seq, id, former)
+	}
+	for _, m := range []string{nga.ID(), fra.ID() + "x"} {
+		if seq, id, former := s.FormerChain(m); former || seq != 0 || id != [32]byte{} {
+			t.Fatalf("FormerChain(%s) = %d, %x, %v", m, seq, id, former)
+		}
+	}
 	if !s.MemberAt(bra.ID(), 1) || s.MemberAt(bra.ID(), 2) || s.WrappedKeyFor(bra.ID(), 2) != nil {
 		t.Fatal("removed member's epochs are wrong")
 	}
@@ -226,6 +253,9 @@ func TestTopicLogLifecycle(t *testing.T) {
 	tt.mustApply(tt.add(fra, bra, RoleMember, newNonce(t)))
 	if _, removed := s.Removed[bra.ID()]; removed || !s.MemberAt(bra.ID(), 2) || !s.MayPublish(bra.ID(), 8) {
 		t.Fatal("re-added member is not a member of the current epoch")
+	}
+	if _, _, former := s.FormerChain(bra.ID()); former || len(s.LastIDs) != 0 || len(s.LastSeqs) != 0 {
+		t.Fatalf("re-added member keeps its pinned chain: last seqs %v, last IDs %v", s.LastSeqs, s.LastIDs)
 	}
 	tt.unwrapFor(bra, 2)
 
@@ -476,6 +506,26 @@ func TestDecodeEntryRejects(t *testing.T) {
 			return e
 		}, "invalid UTF-8"},
 		{"leave without payload", func() *LogEntry { return base(EntryLeave) }, "exactly one payload"},
+		{"remove with last_id but no last_seq", func() *LogEntry {
+			e := base(EntryRemove)
+			e.Remove = &Remove{Member: fra.ID(), Rotate: *rot.Rotate, LastID: lastEnvelopeID(fra.ID(), 1)}
+			return e
+		}, `"remove.last_id": must be absent when last_seq is absent`},
+		{"remove with last_seq but no last_id", func() *LogEntry {
+			e := base(EntryRemove)
+			e.Remove = &Remove{Member: fra.ID(), Rotate: *rot.Rotate, LastSeq: 4}
+			return e
+		}, `"remove.last_id": is 0 bytes, want the 32-byte ID of the member's envelope at last_seq 4`},
+		{"leave with a short last_id", func() *LogEntry {
+			e := base(EntryLeave)
+			e.Leave = &Leave{Rotate: *rot.Rotate, LastSeq: 2, LastID: make([]byte, 31)}
+			return e
+		}, `"leave.last_id": is 31 bytes, want the 32-byte ID`},
+		{"leave with last_id but no last_seq", func() *LogEntry {
+			e := base(EntryLeave)
+			e.Leave = &Leave{Rotate: *rot.Rotate, LastID: lastEnvelopeID(fra.ID(), 1)}
+			return e
+		}, `"leave.last_id": must be absent`},
 		{"bad role", func() *LogEntry {
 			e := base(EntryRole)
 			e.Role = &RoleChange{Member: fra.ID(), Role: "root"}
@@ -538,6 +588,34 @@ func TestDecodeEntryRejects(t *testing.T) {
 	})
 }
 
+// TestLastIDEncoding checks that last_id leaves the encoding of entries
+// without it unchanged, and sorts before last_seq (shorter key first).
+func TestLastIDEncoding(t *testing.T) {
+	type removeBefore struct { // Remove as it was before last_id
+		Member  string `cbor:"member"`
+		Reason  string `cbor:"reason"`
+		Rotate  Rotate `cbor:"rotate"`
+		LastSeq uint64 `cbor:"last_seq,omitempty"`
+	}
+	r := Rotate{Epoch: 2, Recipient: "age1pq1x", Keys: []WrappedKey{{Member: "m", Key: []byte{1}}}}
+	now, err := canon.Marshal(Remove{Member: "m", Reason: "r", Rotate: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := canon.Marshal(removeBefore{Member: "m", Reason: "r", Rotate: r})
+	if !bytes.Equal(now, before) {
+		t.Fatalf("a remove without last_id encodes differently:\n%x\n%x", now, before)
+	}
+	withID, _ := canon.Marshal(Leave{Rotate: r, LastSeq: 3, LastID: lastEnvelopeID("m", 3)})
+	if i, j := bytes.Index(withID, []byte("last_id")), bytes.Index(withID, []byte("last_seq")); i < 0 || j < i {
+		t.Fatalf("last_id is not encoded before last_seq: %x", withID)
+	}
+	var back Leave
+	if err := canon.Unmarshal(withID, &back); err != nil || !bytes.Equal(back.LastID, lastEnvelopeID("m", 3)) {
+		t.Fatalf("leave with last_id does not decode back: %+v, %v", back, err)
+	}
+}
+
 func TestNewTopicStateRejects(t *testing.T) {
 	fra, nga := newTestMember(t, "DCPJ", "FRA"), newTestMember(t, "NDLEA", "NGA")
 	tt := newTestTopic(t, fra)
@@ -594,7 +672,10 @@ func FuzzDecodeEntry(f *testing.F) {
 	tt.mustApply(tt.removeUpTo(fra, nga.ID(), 12))
 	bra := newTestMember(f, "Policia Federal", "BRA")
 	tt.mustApply(tt.add(fra, bra, RoleMember, newNonce(f)))
-	tt.mustApply(tt.leave(bra, "operation closed on our side"))
+	tt.mustApply(tt.leaveAfter(bra, "operation closed on our side", 3))
+	deu := newTestMember(f, "BKA", "DEU")
+	tt.mustApply(tt.add(fra, deu, RoleMember, newNonce(f)))
+	tt.mustApply(tt.leave(deu, ""))
 	for _, raw := range tt.s.Entries {
 		f.Add(raw)
 	}
@@ -690,10 +771,21 @@ func TestTopicLogLeave(t *testing.T) {
 		t.Fatalf("owner leaves: %v", err)
 	}
 
-	// An admin may leave too, with an empty reason.
-	tt.mustApply(tt.leave(nga, ""))
+	// An admin may leave too, with an empty reason, pinning its chain.
+	tt.mustApply(tt.leaveAfter(nga, "", 3))
 	if got := s.CurrentMembers(); !slices.Equal(got, []string{fra.ID()}) || s.Epoch != 3 || s.IsAdmin(nga.ID()) {
 		t.Fatalf("after the admin left: members %v, epoch %d", got, s.Epoch)
+	}
+	if seq, id, former := s.FormerChain(nga.ID()); !former || seq != 3 || !bytes.Equal(id[:], lastEnvelopeID(nga.ID(), 3)) {
+		t.Fatalf("FormerChain(nga) = %d, %x, %v", seq, id, former)
+	}
+	if seq, _, former := s.FormerChain(bra.ID()); !former || seq != 0 || len(s.LastIDs) != 1 {
+		t.Fatalf("FormerChain(bra), which left having published nothing = %d, %v; last IDs %v", seq, former, s.LastIDs)
+	}
+	c := s.Clone()
+	delete(c.LastIDs, nga.ID())
+	if _, ok := s.LastIDs[nga.ID()]; !ok {
+		t.Fatal("a clone shares LastIDs with its original")
 	}
 	tt.unwrapFor(fra, 3)
 
@@ -925,4 +1017,123 @@ func TestResolveForkRejects(t *testing.T) {
 	if _, _, err := ResolveFork([][]byte{g}, [][]byte{g}); err == nil || !strings.Contains(err.Error(), "do not replay") {
 		t.Fatalf("invalid shared genesis: %v", err)
 	}
+}
+
+// entryAt signs an entry by by at index i of s's log, written on the log
+// as it was before i: a branch competing with s from index i.
+func entryAt(t *testing.T, s *TopicState, i uint64, by testMember, typ string, fill func(before *TopicState, e *LogEntry)) []byte {
+	t.Helper()
+	before, err := Replay(s.Entries[:i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := before.NextEntry(by.ID(), typ, t0.Add(time.Duration(i)*time.Minute+30*time.Second))
+	fill(before, e)
+	raw, err := SignEntry(by.id, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func revokeAt(t *testing.T, s *TopicState, i uint64, by testMember) []byte {
+	return entryAt(t, s, i, by, EntryRevokeInvitation, func(_ *TopicState, e *LogEntry) {
+		e.RevokeInvitation = &RevokeInvitation{Nonce: newNonce(t)}
+	})
+}
+
+// TestForkEntryVerified checks that only a genuine competing entry, valid
+// against the log as it stood at its index, is reported as a fork.
+func TestForkEntryVerified(t *testing.T) {
+	f := newForkFixture(t) // 0 genesis, 1 rotate, 2 add NGA (admin), 3 add DEU (admin), 4 add BRA
+	tt := f.tt
+	tt.mustApply(tt.revoke(f.fra, newNonce(t)))             // 5
+	tt.mustApply(tt.remove(f.fra, f.nga.ID()))              // 6: NGA, an admin at 5, is removed
+	tt.mustApply(tt.setRole(f.fra, f.deu.ID(), RoleMember)) // 7: DEU is an admin no more
+	tt.mustApply(tt.revoke(f.fra, newNonce(t)))             // 8
+	s := tt.s
+	badSig := func(raw []byte) []byte {
+		raw = slices.Clone(raw)
+		raw[len(raw)-1] ^= 1 // the signature is the container's last field
+		return raw
+	}
+	genuine := map[string][]byte{
+		"owner's entry at index 2":              revokeAt(t, s, 2, f.fra),
+		"admin's entry at index 5":              revokeAt(t, s, 5, f.deu),
+		"entry by an admin since removed":       revokeAt(t, s, 5, f.nga),
+		"entry by an admin since made a member": revokeAt(t, s, 6, f.deu),
+		"member's leave": entryAt(t, s, 5, f.bra, EntryLeave, func(before *TopicState, e *LogEntry) {
+			k, err := crypto.GenerateEpochKey(before.Epoch + 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := before.NewRotate(k, f.bra.ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Leave = &Leave{Rotate: r, LastSeq: 2, LastID: lastEnvelopeID(f.bra.ID(), 2)}
+		}),
+	}
+	invalid := []struct {
+		name string
+		raw  []byte
+		want string
+	}{
+		{"forged entry at index 2 (bad signature)", badSig(revokeAt(t, s, 2, f.fra)), "signature does not verify with the signing key of author " + f.fra.ID()},
+		{"entry by a member that is no admin", revokeAt(t, s, 5, f.bra), "author " + f.bra.ID() + " is not an admin"},
+		{"entry by an admin not yet a member at that index", revokeAt(t, s, 3, f.deu), "author " + f.deu.ID() + " is not a member"},
+		{"entry by a current member no longer an admin", revokeAt(t, s, 8, f.deu), "author " + f.deu.ID() + " is not an admin"},
+		{"entry by an outsider", revokeAt(t, s, 5, newTestMember(t, "Outsider", "CAN")), "has never been a member of topic"},
+		{"entry with a wrong prev", func() []byte {
+			e, _ := DecodeEntry(revokeAt(t, s, 5, f.fra))
+			e.Prev = bytes.Repeat([]byte{7}, 32)
+			raw, _ := SignEntry(f.fra.id, &e.LogEntry)
+			return raw
+		}(), "is not the hash of entry 4"},
+		{"entry invalid at its index (nonce already used)", entryAt(t, s, 5, f.fra, EntryAdd, func(_ *TopicState, e *LogEntry) {
+			e.Add = &Add{Card: newTestMember(t, "Other", "DEU").card.Raw, Role: RoleMember, Nonce: mustEntry(t, s.Entries[4]).Add.Nonce, Key: []byte{1}}
+		}), "was already used by entry 4"},
+	}
+	before := s.Clone()
+	for name, raw := range genuine {
+		if err := s.CheckForkEntry(raw); err != nil {
+			t.Errorf("%s: CheckForkEntry = %v, want nil", name, err)
+		}
+		if err := s.Apply(raw); !errors.Is(err, ErrLogFork) {
+			t.Errorf("%s: Apply = %v, want ErrLogFork", name, err)
+		}
+	}
+	for _, c := range invalid {
+		if err := s.CheckForkEntry(c.raw); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: CheckForkEntry = %v, want an error containing %q", c.name, err, c.want)
+		}
+		err := s.Apply(c.raw)
+		if errors.Is(err, ErrLogFork) || err == nil || !strings.Contains(err.Error(), "is not a valid alternative to it: ") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Apply = %v, want a plain error containing %q", c.name, err, c.want)
+		}
+	}
+	if !reflect.DeepEqual(before, s) {
+		t.Fatal("checking competing entries changed the state")
+	}
+	if err := s.CheckForkEntry(s.Entries[5]); !errors.Is(err, ErrDuplicateEntry) {
+		t.Errorf("the log's own entry: %v, want ErrDuplicateEntry", err)
+	}
+	if err := s.CheckForkEntry(tt.revoke(f.fra, newNonce(t))); err == nil || !strings.Contains(err.Error(), "not a fork") {
+		t.Errorf("the next entry: %v, want not a fork", err)
+	}
+	if err := s.CheckForkEntry(s.Entries[0]); err == nil || !strings.Contains(err.Error(), "genesis") {
+		t.Errorf("the genesis: %v", err)
+	}
+	if err := s.CheckForkEntry([]byte("not an entry")); err == nil {
+		t.Error("garbage accepted as a fork")
+	}
+}
+
+func mustEntry(t *testing.T, raw []byte) *Entry {
+	t.Helper()
+	e, err := DecodeEntry(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

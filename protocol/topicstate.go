@@ -178,6 +178,9 @@ type TopicState struct {
 	// LastSeqs maps each member in Removed to the last seq of its
 	// envelopes still accepted (the entry's last_seq; see MayPublish).
 	LastSeqs map[string]uint64
+	// LastIDs maps each member in Removed whose last seq is not 0 to the
+	// envelope ID at that seq (the entry's last_id; see FormerChain).
+	LastIDs map[string][32]byte
 
 	Epoch          uint64 // current epoch; 0 until the first rotate
 	EpochRecipient string // recipient of the current epoch
@@ -220,6 +223,7 @@ func NewTopicState(genesisRaw []byte) (*TopicState, error) {
 		Members:       map[string]*Member{e.Author: {Card: e.Card, Role: RoleAdmin, Since: 0}},
 		Removed:       map[string]uint64{},
 		LastSeqs:      map[string]uint64{},
+		LastIDs:       map[string][32]byte{},
 		UsedNonces:    map[[NonceLen]byte]uint64{},
 		RevokedNonces: map[[NonceLen]byte]uint64{},
 		Head:          e.Hash,
@@ -253,14 +257,17 @@ func Replay(entries [][]byte) (*TopicState, error) {
 
 // Apply verifies the next log entry against the state and applies it. It
 // is atomic: on error the state is unchanged. An entry the log already
-// holds yields an error wrapping ErrDuplicateEntry; a different entry at
-// an index the log already holds, one wrapping ErrLogFork.
+// holds yields an error wrapping ErrDuplicateEntry. A different entry at
+// an index the log already holds yields an error wrapping ErrLogFork only
+// if it is a genuine competing entry (CheckForkEntry, at the cost of one
+// replay of the log up to that index); otherwise a plain error saying what
+// is wrong with it, so that a forged entry cannot start fork resolution.
 func (s *TopicState) Apply(raw []byte) error {
 	e, err := DecodeEntry(raw)
 	if err != nil {
 		return err
 	}
-	if err := s.check(e); err != nil {
+	if err := s.check(e, true); err != nil {
 		return fmt.Errorf("log entry %d: %w", e.Index, err)
 	}
 	s.commit(e)
@@ -268,23 +275,17 @@ func (s *TopicState) Apply(raw []byte) error {
 }
 
 // check runs every rule without modifying the state, so that commit,
-// which cannot fail, keeps Apply atomic.
-func (s *TopicState) check(e *Entry) error {
+// which cannot fail, keeps Apply atomic. verifySig is false only to replay
+// entries this state already accepted (stateAt).
+func (s *TopicState) check(e *Entry, verifySig bool) error {
 	if e.Type == EntryGenesis {
 		return fmt.Errorf("a genesis entry cannot be appended: topic %s already has one", s.ID.Short())
 	}
 	if err := s.checkPosition(e); err != nil {
 		return err
 	}
-	author := s.Members[e.Author]
-	switch {
-	case author == nil:
-		return fmt.Errorf("author %s is not a member of topic %s", e.Author, s.ID.Short())
-	case author.Role != RoleAdmin && e.Type != EntryLeave: // any member may leave
-		return fmt.Errorf("author %s is not an admin of topic %s", e.Author, s.ID.Short())
-	}
-	if err := crypto.Verify(author.Card.SignKey, crypto.DomainLogEntry, e.signed.Body, e.signed.Sig); err != nil {
-		return fmt.Errorf("signature does not verify with the signing key of author %s", e.Author)
+	if err := s.checkAuthor(e, verifySig); err != nil {
+		return err
 	}
 	if e.TS.Before(s.lastTS.Add(-maxClockSkew)) {
 		return fmt.Errorf("timestamp %s is more than %s before the previous entry's (%s)",
@@ -296,6 +297,29 @@ func (s *TopicState) check(e *Entry) error {
 	return s.checkPayload(e)
 }
 
+// checkAuthor checks that the author may write e now and, if verifySig,
+// that it signed e.
+func (s *TopicState) checkAuthor(e *Entry, verifySig bool) error {
+	author := s.Members[e.Author]
+	switch {
+	case author == nil:
+		return fmt.Errorf("author %s is not a member of topic %s", e.Author, s.ID.Short())
+	case author.Role != RoleAdmin && e.Type != EntryLeave: // any member may leave
+		return fmt.Errorf("author %s is not an admin of topic %s", e.Author, s.ID.Short())
+	}
+	if verifySig {
+		return verifyEntrySig(author.Card, e)
+	}
+	return nil
+}
+
+func verifyEntrySig(card *crypto.Card, e *Entry) error {
+	if err := crypto.Verify(card.SignKey, crypto.DomainLogEntry, e.signed.Body, e.signed.Sig); err != nil {
+		return fmt.Errorf("signature does not verify with the signing key of author %s", e.Author)
+	}
+	return nil
+}
+
 func (s *TopicState) checkPosition(e *Entry) error {
 	if !bytes.Equal(e.Topic, s.ID[:]) {
 		return fmt.Errorf("belongs to topic %x…, not %s", e.Topic[:6], s.ID.Short())
@@ -304,6 +328,11 @@ func (s *TopicState) checkPosition(e *Entry) error {
 	case e.Index < s.Len && bytes.Equal(e.Raw, s.Entries[e.Index]):
 		return ErrDuplicateEntry
 	case e.Index < s.Len:
+		if err := s.checkFork(e); err != nil {
+			// %v, not %w: nothing in err may pass for ErrLogFork.
+			return fmt.Errorf("topic %s already has a different entry at index %d, and this one is not a valid alternative to it: %v",
+				s.ID.Short(), e.Index, err)
+		}
 		return fmt.Errorf("%w: topic %s already has a different entry at index %d", ErrLogFork, s.ID.Short(), e.Index)
 	case e.Index > s.Len:
 		return fmt.Errorf("index %d is beyond the end of the log of topic %s (length %d): entries %d to %d are missing",
@@ -459,10 +488,10 @@ func (s *TopicState) commit(e *Entry) {
 	case EntryAdd:
 		s.commitAdd(e)
 	case EntryRemove:
-		s.removeMember(e.Remove.Member, e.Index, e.Remove.LastSeq)
+		s.removeMember(e.Remove.Member, e.Index, e.Remove.LastSeq, e.Remove.LastID)
 		s.startEpoch(&e.Remove.Rotate, e.Index)
 	case EntryLeave:
-		s.removeMember(e.Author, e.Index, e.Leave.LastSeq)
+		s.removeMember(e.Author, e.Index, e.Leave.LastSeq, e.Leave.LastID)
 		s.startEpoch(&e.Leave.Rotate, e.Index)
 	case EntryRole:
 		m := *s.Members[e.Role.Member] // copy: clones share Member values
@@ -482,6 +511,7 @@ func (s *TopicState) commitAdd(e *Entry) {
 	s.Members[id] = &Member{Card: e.Card, Role: e.Add.Role, Since: e.Index}
 	delete(s.Removed, id)
 	delete(s.LastSeqs, id)
+	delete(s.LastIDs, id)
 	s.cards[id] = e.Card
 	s.addPeers(id, e.Card)
 	s.UsedNonces[[NonceLen]byte(e.Add.Nonce)] = e.Index
@@ -492,24 +522,43 @@ func (s *TopicState) commitAdd(e *Entry) {
 }
 
 // removeMember ends id's membership; the caller starts the next epoch.
-func (s *TopicState) removeMember(id string, index, lastSeq uint64) {
+// lastID was checked by DecodeEntry: 32 bytes when lastSeq > 0, else absent.
+func (s *TopicState) removeMember(id string, index, lastSeq uint64, lastID []byte) {
 	s.removePeers(s.Members[id].Card)
 	delete(s.Members, id)
 	s.Removed[id] = index
 	s.LastSeqs[id] = lastSeq
+	if lastSeq > 0 {
+		s.LastIDs[id] = [32]byte(lastID)
+	}
 }
 
 // MayPublish reports whether an envelope of author with this seq may be
-// accepted on the topic now: author is a member, or a former member and
-// seq is at most the last seq its removal (or leave) entry recorded, so
-// that what it published before reaches every member while nothing it
-// signs later does. Its epoch is checked apart (CheckEnvelope).
+// accepted on the topic now by its position alone: author is a member, or
+// a former member and seq is at most the last seq its removal (or leave)
+// entry recorded, so that what it published before reaches every member
+// while nothing it signs later does. For a former member the caller must
+// also check the envelope against the pinned chain (FormerChain). Its
+// epoch is checked apart (CheckEnvelope).
 func (s *TopicState) MayPublish(author string, seq uint64) bool {
 	if _, ok := s.Members[author]; ok {
 		return true
 	}
 	last, ok := s.LastSeqs[author]
 	return ok && seq <= last
+}
+
+// FormerChain returns what the remove or leave entry of a former member
+// (removed or left, and not added again) pinned of its envelope chain:
+// the last seq still accepted and, when that seq is not 0, the envelope ID
+// at it. former is false for current members and strangers. A receiver
+// accepts an envelope of a former member only if seq < lastSeq and the
+// stored envelope at seq + 1 names it as prev, or seq == lastSeq and its
+// ID is lastID: so the former member, who still holds its signing key,
+// cannot sign a different history up to lastSeq after the fact.
+func (s *TopicState) FormerChain(author string) (lastSeq uint64, lastID [32]byte, former bool) {
+	lastSeq, former = s.LastSeqs[author]
+	return lastSeq, s.LastIDs[author], former
 }
 
 func (s *TopicState) startEpoch(r *Rotate, index uint64) {
@@ -656,6 +705,7 @@ func (s *TopicState) Clone() *TopicState {
 	}
 	c.Removed = maps.Clone(s.Removed)
 	c.LastSeqs = maps.Clone(s.LastSeqs)
+	c.LastIDs = maps.Clone(s.LastIDs)
 	c.Epochs = slices.Clone(s.Epochs)
 	c.UsedNonces = maps.Clone(s.UsedNonces)
 	c.RevokedNonces = maps.Clone(s.RevokedNonces)

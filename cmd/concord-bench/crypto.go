@@ -90,7 +90,7 @@ func newCryptoFixture(size int) (*cryptoFixture, error) {
 		draft.Attachments = []protocol.Attachment{protocol.NewAttachment("capture.bin", "application/octet-stream", data)}
 	}
 	now := time.Now().UTC()
-	f.bulletin, err = draft.Build(protocol.Stamp{ID: protocol.NewBulletinID(), Version: 1, Created: now, Modified: now,
+	f.bulletin, err = draft.Build(protocol.Stamp{ID: protocol.NewBulletinID(protocol.TopicID(f.topic), id.MemberID()), Version: 1, Created: now, Modified: now,
 		Category: "drug-trafficking", Originator: protocol.Originator{Member: id.MemberID(), Country: "FRA", Agency: "Agency"}})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -234,6 +235,9 @@ func printSync(topics []api.TopicSync) {
 				status = "error: " + p.Error
 			}
 			fmt.Fprintf(stdout, "  last sync with %s: %s, %s\n", short(p.Peer), p.At.Format("2006-01-02 15:04:05Z"), status)
+		}
+		for _, a := range slices.Sorted(maps.Keys(ts.OverBudget)) {
+			fmt.Fprintf(stdout, "  WARNING: %d envelope(s) of %s refused: over its budget ([limits] in the config)\n", ts.OverBudget[a], a)
 		}
 	}
 }

@@ -28,7 +28,7 @@ func TestParseEntity(t *testing.T) {
 }
 
 func TestAddReference(t *testing.T) {
-	id := protocol.NewBulletinID()
+	id := protocol.NewBulletinID(protocol.TopicID{}, "")
 	var r protocol.References
 	for _, s := range []string{"supersedes:" + id, "extends:" + id, "in_reply_to:" + id, "in-reply-to:" + id} {
 		if err := addReference(&r, s); err != nil {

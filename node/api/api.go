@@ -36,6 +36,10 @@ type TopicSync struct {
 	// version vector's: envelopes in between are missing.
 	Gaps     map[string]uint64 `json:"gaps,omitempty"`
 	LastSync []PeerSync        `json:"last_sync,omitempty"`
+	// OverBudget maps an author to how many of its envelopes this node
+	// refused since it started for exceeding the author's budget
+	// ([limits] in the config).
+	OverBudget map[string]uint64 `json:"over_budget,omitempty"`
 }
 
 // PeerSync is the last sync of a topic with one peer.

@@ -20,26 +20,55 @@ const (
 )
 
 func indexKey(kind byte, value []byte, created time.Time, id string) []byte {
-	return key(pfxIndex, []byte{kind}, value, []byte{0}, u64(uint64(created.UnixNano())), []byte(id))
+	return key(pfxIndex, []byte{kind}, value, []byte{0}, createdKey(created), []byte(id))
 }
 
-// indexKeys returns the list-index keys of a record: none for an expired
-// record (retention takes it out of every listing), and an entry in the
-// expiry index while it holds content with a valid_until.
+// createdLen is the length of createdKey's encoding.
+const createdLen = 12
+
+// createdKey encodes t so that byte order is time order over any year a
+// time.Time holds (1 to 9999 included): Unix seconds with the sign bit
+// flipped, so times before 1970 sort first, then nanoseconds. Unix
+// nanoseconds would wrap past 2262 and before 1970, and one bulletin
+// dated 9999 would then sort first forever.
+func createdKey(t time.Time) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, createdLen), uint64(t.Unix())^(1<<63))
+	return binary.BigEndian.AppendUint32(b, uint32(t.Nanosecond()))
+}
+
+// splitIndexKey splits the part of a list-index key after its index
+// prefix into the creation time and bulletin ID.
+func splitIndexKey(k []byte) (time.Time, string, bool) {
+	if len(k) < createdLen {
+		return time.Time{}, "", false
+	}
+	secs := int64(binary.BigEndian.Uint64(k[:8]) ^ (1 << 63))
+	nanos := int64(binary.BigEndian.Uint32(k[8:createdLen]))
+	return time.Unix(secs, nanos).UTC(), string(k[createdLen:]), true
+}
+
+// indexKeys returns the list-index keys of a record (see listKeys) and an
+// entry in the expiry index while it holds content with a valid_until.
 func indexKeys(rec *BulletinRecord) [][]byte {
+	keys := listKeys(rec)
+	if !rec.Expired && rec.ValidUntil != nil && len(rec.Bulletin) > 0 {
+		keys = append(keys, expiryKey(*rec.ValidUntil, rec.ID))
+	}
+	return keys
+}
+
+// listKeys returns the list-index keys of a record: none for an expired
+// record (retention takes it out of every listing).
+func listKeys(rec *BulletinRecord) [][]byte {
 	if rec.Expired {
 		return nil
 	}
-	keys := [][]byte{
+	return [][]byte{
 		indexKey(idxAll, nil, rec.Created, rec.ID),
 		indexKey(idxTopic, rec.Topic[:], rec.Created, rec.ID),
 		indexKey(idxCategory, []byte(rec.Category), rec.Created, rec.ID),
 		indexKey(idxOriginator, []byte(rec.Author), rec.Created, rec.ID),
 	}
-	if rec.ValidUntil != nil && len(rec.Bulletin) > 0 {
-		keys = append(keys, expiryKey(*rec.ValidUntil, rec.ID))
-	}
-	return keys
 }
 
 // expiryKey orders bulletins by valid_until, in seconds: nanoseconds
@@ -148,12 +177,14 @@ func (s *Store) List(q Query) ([]BulletinRecord, error) {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
 		defer it.Close()
 		for it.Seek(append(append([]byte{}, prefix...), 0xff)); it.Valid(); it.Next() {
-			k := it.Item().Key()[len(prefix):]
-			created := time.Unix(0, int64(binary.BigEndian.Uint64(k[:8])))
+			created, id, ok := splitIndexKey(it.Item().Key()[len(prefix):])
+			if !ok {
+				continue // not written by indexKey: nothing to list
+			}
 			if created.Before(q.Since) {
 				return nil
 			}
-			rec, err := getRecord(txn, string(k[8:]))
+			rec, err := getRecord(txn, id)
 			if err != nil {
 				return err
 			}

@@ -59,7 +59,8 @@ type PutResult int
 const (
 	Stored       PutResult = iota // new envelope, stored and indexed
 	Duplicate                     // the same envelope was already stored
-	Equivocation                  // another envelope holds this (topic, author, seq): kept as evidence only
+	Equivocation                  // another envelope holds this (topic, author, seq): kept as evidence if it is the first such, else dropped
+	Chained                       // stored in its author's chain; its bulletin was refused: see the error
 )
 
 // ErrBrokenChain reports an envelope whose prev does not match the stored
@@ -70,69 +71,123 @@ var ErrBrokenChain = errors.New("prev does not match the author's stored envelop
 // its author's log and, when rec is not nil, merges the bulletin record it
 // makes alone into the stored record of that bulletin (see merge), all in
 // one transaction. When Stored, rec is replaced by the merged record.
+//
+// When merge refuses the record (ErrNotOriginator, ErrBadRevision), the
+// envelope still enters its author's chain, so that the author's version
+// vector moves past it and sync stops fetching it again; the bulletin's
+// record is left as it was. PutEnvelope then returns Chained with the
+// refusal. ErrQuota stores nothing.
 func (s *Store) PutEnvelope(ctx context.Context, ref EnvelopeRef, raw []byte, rec *BulletinRecord) (PutResult, error) {
-	var result PutResult
-	var merged *BulletinRecord
+	var out putOutcome
 	err := s.Update(ctx, func(txn *badger.Txn) error {
 		var err error
-		result, merged, err = s.putEnvelope(txn, ref, raw, rec)
+		out, err = s.putEnvelope(txn, ref, raw, rec)
 		return err
 	})
+	if err != nil {
+		return 0, err
+	}
 	// Copied only now: a group that is retried runs the function again,
 	// which must then merge the envelope's own record, not a merged one.
-	if err == nil && merged != nil {
-		*rec = *merged
+	if out.result == Stored && out.merged != nil {
+		*rec = *out.merged
 	}
-	return result, err
+	return out.result, out.refused
 }
 
-func (s *Store) putEnvelope(txn *badger.Txn, ref EnvelopeRef, raw []byte, rec *BulletinRecord) (PutResult, *BulletinRecord, error) {
-	logKey := authorKey(ref.Topic, ref.Author, ref.Seq)
-	existing, err := getValue(txn, logKey)
+// putOutcome is what putEnvelope did in its transaction.
+type putOutcome struct {
+	result  PutResult
+	merged  *BulletinRecord // the record as stored, when Stored
+	refused error           // why merge refused the record, when Chained
+}
+
+func (s *Store) putEnvelope(txn *badger.Txn, ref EnvelopeRef, raw []byte, rec *BulletinRecord) (putOutcome, error) {
+	existing, err := getValue(txn, authorKey(ref.Topic, ref.Author, ref.Seq))
 	switch {
 	case err == nil && bytes.Equal(logID(existing), ref.ID[:]):
-		return Duplicate, nil, nil
+		return putOutcome{result: Duplicate}, nil
 	case err == nil:
-		evidence := key(pfxEquivocated, ref.Topic[:], []byte(ref.Author), u64(ref.Seq), ref.ID[:])
-		return Equivocation, nil, txn.Set(evidence, raw)
+		return putOutcome{result: Equivocation}, s.putEvidence(txn, ref, raw)
 	case !errors.Is(err, badger.ErrKeyNotFound):
-		return 0, nil, err
+		return putOutcome{}, err
 	}
-	// The chain is checked both ways against what is stored: the envelope
-	// before must be ours' prev, and the one after must name ours as its
-	// prev (entries stored before prev was kept in the log say nothing).
+	if err := checkChain(txn, ref); err != nil {
+		return putOutcome{}, err
+	}
+	// Merging and the quota may refuse the envelope, so they run before
+	// anything is written.
+	out := putOutcome{result: Stored}
+	var old *BulletinRecord
+	if rec != nil {
+		if old, err = findRecord(txn, rec.ID); err != nil {
+			return putOutcome{}, err
+		}
+		out.merged, err = merge(old, rec)
+		switch {
+		case errors.Is(err, ErrNotOriginator) || errors.Is(err, ErrBadRevision):
+			out.result, out.merged, out.refused = Chained, nil, err
+		case err != nil:
+			return putOutcome{}, err
+		}
+	}
+	if err := s.charge(txn, ref.Topic, ref.Author, len(raw)); err != nil {
+		return putOutcome{}, err
+	}
+	if err := txn.Set(key(pfxEnvelope, ref.ID[:]), raw); err != nil {
+		return putOutcome{}, err
+	}
+	if err := txn.Set(authorKey(ref.Topic, ref.Author, ref.Seq), logValue(ref)); err != nil {
+		return putOutcome{}, err
+	}
+	if out.merged != nil {
+		if err := s.index(txn, old, out.merged); err != nil {
+			return putOutcome{}, err
+		}
+	}
+	return out, nil
+}
+
+// checkChain checks ref both ways against what is stored: the envelope
+// before must be ref's prev, and the one after must name ref as its prev
+// (entries stored before prev was kept in the log say nothing).
+func checkChain(txn *badger.Txn, ref EnvelopeRef) error {
 	if ref.Seq > 1 {
 		before, err := getValue(txn, authorKey(ref.Topic, ref.Author, ref.Seq-1))
 		if err == nil && !bytes.Equal(logID(before), ref.Prev) {
-			return 0, nil, ErrBrokenChain
+			return ErrBrokenChain
 		}
 	}
 	after, err := getValue(txn, authorKey(ref.Topic, ref.Author, ref.Seq+1))
 	if err == nil && len(after) == 64 && !bytes.Equal(after[32:], ref.ID[:]) {
-		return 0, nil, ErrBrokenChain
+		return ErrBrokenChain
 	}
-	// Merging may refuse the envelope, so it runs before anything is written.
-	var old, merged *BulletinRecord
-	if rec != nil {
-		if old, err = findRecord(txn, rec.ID); err != nil {
-			return 0, nil, err
-		}
-		if merged, err = merge(old, rec); err != nil {
-			return 0, nil, err
-		}
+	return nil
+}
+
+// putEvidence keeps raw as proof that its author equivocated at ref.Seq,
+// unless evidence for that seq is already held: one second envelope
+// proves it, and a hostile member could otherwise sign any number of
+// them, each stored in full.
+func (s *Store) putEvidence(txn *badger.Txn, ref EnvelopeRef, raw []byte) error {
+	prefix := evidenceKey(ref.Topic, ref.Author, ref.Seq, nil)
+	held := false
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	for it.Rewind(); it.Valid() && !held; it.Next() {
+		held = len(it.Item().Key()) == len(prefix)+32
 	}
-	if err := txn.Set(key(pfxEnvelope, ref.ID[:]), raw); err != nil {
-		return 0, nil, err
+	it.Close()
+	if held {
+		return nil
 	}
-	if err := txn.Set(logKey, logValue(ref)); err != nil {
-		return 0, nil, err
+	if err := s.charge(txn, ref.Topic, ref.Author, len(raw)); err != nil {
+		return err
 	}
-	if merged != nil {
-		if err := s.index(txn, old, merged); err != nil {
-			return 0, nil, err
-		}
-	}
-	return Stored, merged, nil
+	return txn.Set(evidenceKey(ref.Topic, ref.Author, ref.Seq, ref.ID[:]), raw)
+}
+
+func evidenceKey(topic [32]byte, author string, seq uint64, id []byte) []byte {
+	return key(pfxEquivocated, topic[:], []byte(author), u64(seq), id)
 }
 
 func authorKey(topic [32]byte, author string, seq uint64) []byte {
@@ -208,8 +263,9 @@ func (s *Store) VersionVector(topic [32]byte) (map[string]uint64, error) {
 }
 
 // Evidence is proof that an author signed two different envelopes
-// with the same sequence number on a topic: Envelope is the one that
-// arrived second; the first is in the author's log.
+// with the same sequence number on a topic: Envelope is the first
+// different one that arrived (later ones are dropped); the envelope
+// held at that seq is in the author's log.
 type Evidence struct {
 	Topic    [32]byte
 	Author   string

@@ -24,7 +24,9 @@ type Revision struct {
 	Reason   string    `json:"reason,omitempty"`
 }
 
-// Reasons merge refuses an envelope; nothing of it is stored.
+// Reasons merge refuses an envelope's record: the bulletin's record is
+// left as it was, and the envelope only enters its author's chain (see
+// PutEnvelope).
 var (
 	ErrNotOriginator = errors.New("only the bulletin's originator may revise or revoke it")
 	ErrBadRevision   = errors.New("a revision must keep its bulletin's topic, creation time and audience")

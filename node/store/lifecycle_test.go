@@ -165,7 +165,7 @@ func TestOnlyTheOriginatorsRevocationCounts(t *testing.T) {
 	if err := put(t, s, other); !errors.Is(err, ErrNotOriginator) {
 		t.Fatalf("got %v, want ErrNotOriginator", err)
 	}
-	moved := version(topic, 2, 2)
+	moved := version(topic, 2, 4)
 	moved.Created = created.Add(time.Hour)
 	if err := put(t, s, moved); !errors.Is(err, ErrBadRevision) {
 		t.Fatalf("got %v, want ErrBadRevision", err)

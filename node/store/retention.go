@@ -95,12 +95,15 @@ func (s *Store) expiryCandidates(now time.Time, maxAge map[[32]byte]time.Duratio
 			if age <= 0 {
 				continue
 			}
-			cutoff := now.Add(-age).UnixNano()
+			cutoff := now.Add(-age)
 			scan(txn, key(pfxIndex, []byte{idxTopic}, topic[:], []byte{0}), func(k []byte) bool {
-				if int64(binary.BigEndian.Uint64(k[:8])) >= cutoff {
+				created, id, ok := splitIndexKey(k)
+				if ok && !created.Before(cutoff) {
 					return false
 				}
-				add(string(k[8:]))
+				if ok {
+					add(id)
+				}
 				return true
 			})
 		}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -52,6 +53,7 @@ type Store struct {
 	closeMu sync.Once
 	closing sync.RWMutex
 	closed  bool
+	quota   atomic.Uint64 // per author and topic, in bytes; 0: none
 
 	// Owned by the commit loop.
 	recvSeq       uint64
@@ -69,6 +71,10 @@ func Open(dir string, key []byte, log *slog.Logger) (*Store, error) {
 			return nil, fmt.Errorf("opening %s: the store key in the home does not match this database", dir)
 		}
 		return nil, fmt.Errorf("opening %s: %w", dir, err)
+	}
+	if err := migrate(db, log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("upgrading the store in %s: %w; the node can retry by starting again", dir, err)
 	}
 	s := &Store{db: db, log: log, writes: make(chan *write, 1024), stop: make(chan struct{})}
 	s.done.Add(2)

@@ -1,0 +1,81 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/store"
+	"github.com/concordnet/concord/protocol"
+)
+
+// fullBulletin returns the bulletin rec holds, attachment bytes included.
+// Records keep attachments without their bytes (see bulletinRecord), so
+// for a bulletin with attachments the envelope it came in is opened
+// again; records written before that still hold the bytes, and are used
+// as they are.
+func (n *Node) fullBulletin(rec store.BulletinRecord) (*protocol.Bulletin, error) {
+	var b protocol.Bulletin
+	if err := json.Unmarshal(rec.Bulletin, &b); err != nil {
+		return nil, fmt.Errorf("bulletin %s: its stored record does not decode (%v): the store is damaged; restore it from a backup (concord restore)", rec.ID, err)
+	}
+	if !slices.ContainsFunc(b.Attachments, func(a protocol.Attachment) bool { return int64(len(a.Data)) != a.Size }) {
+		return &b, nil
+	}
+	full, err := n.reopen(rec)
+	if err != nil {
+		return nil, fmt.Errorf("bulletin %s: reading its attachments: %w", rec.ID, err)
+	}
+	return full, nil
+}
+
+// reopen decrypts and verifies again the envelope of the version rec
+// holds, as ingest did, and returns its bulletin.
+func (n *Node) reopen(rec store.BulletinRecord) (*protocol.Bulletin, error) {
+	short := protocol.EnvelopeID(rec.Envelope).Short()
+	raw, err := n.store.Envelope(rec.Envelope)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("its envelope %s is missing from the store, which is damaged: restore it from a backup (concord restore)", short)
+	}
+	if err != nil {
+		return nil, err
+	}
+	env, err := protocol.DecodeEnvelope(raw)
+	if err != nil {
+		return nil, fmt.Errorf("its stored envelope %s does not decode (%v): restore the store from a backup (concord restore)", short, err)
+	}
+	t := n.topicByID(rec.Topic)
+	if t == nil {
+		return nil, fmt.Errorf("this node no longer holds topic %s, whose keys open envelope %s: ask another member for the attachments", protocol.TopicID(rec.Topic).Short(), short)
+	}
+	state, keys := t.snapshot()
+	identity := n.readerIdentity(keys, env)
+	card := state.Card(env.Author)
+	switch {
+	case identity == nil:
+		return nil, fmt.Errorf("this node holds no key for envelope %s (epoch %d of topic %q) any more: ask another member for the attachments", short, env.Epoch, state.Name)
+	case card == nil:
+		return nil, fmt.Errorf("topic %q holds no card of author %s to verify envelope %s: ask another member for the attachments", state.Name, env.Author, short)
+	case env.Kind == protocol.KindRevocation:
+		return nil, fmt.Errorf("envelope %s is a revocation, not a version: the store is damaged; restore it from a backup (concord restore)", short)
+	}
+	// It opened when it arrived: a failure now means damage here.
+	plaintext, err := crypto.Decrypt(env.Ciphertext, maxPlaintext, identity)
+	var inner *protocol.InnerBody
+	if err == nil {
+		inner, err = protocol.OpenInner(plaintext, env, card)
+	}
+	var b *protocol.Bulletin
+	if err == nil {
+		b, err = protocol.DecodeBulletin(inner.Payload)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("envelope %s no longer opens (%v): restore the store from a backup (concord restore), or ask another member for the attachments", short, err)
+	}
+	if b.ID != rec.ID {
+		return nil, fmt.Errorf("envelope %s holds bulletin %s, not this one: the store is damaged; restore it from a backup (concord restore)", short, b.ID)
+	}
+	return b, nil
+}

@@ -66,7 +66,7 @@ func sameEntry(a, b [][]byte, i uint64) bool {
 // maxForkGrowth is how many bytes the other branch of a fork may hold
 // beyond our whole log: a fork settles concurrent admin writes, so the
 // branches differ by a few entries, not by megabytes.
-const maxForkGrowth = 16 << 20
+const maxForkGrowth = 8 << 20
 
 func logBytes(entries [][]byte) int {
 	size := 0

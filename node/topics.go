@@ -233,31 +233,57 @@ func (n *Node) resolveTopic(ref string) (*topic, error) {
 	}
 }
 
-// dialMembers connects, in the background, to every member node of a
-// topic we are not connected to yet: members' addresses come from their
-// cards in the log.
+// dialMembers connects, in the background, to the nodes of a topic's
+// members we are not connected to yet, as their cards in the log list
+// them: only a few of their addresses, and not those of a peer that
+// failed recently (dial.go).
 func (n *Node) dialMembers(s *protocol.TopicState) {
+	own := scopesOf(n.Addrs())
 	for _, id := range s.CurrentMembers() {
 		if id == n.id.MemberID() {
 			continue
 		}
-		for _, nd := range s.Members[id].Card.Nodes {
-			info, ok := addrInfo(nd)
-			if !ok || info.ID == n.host.ID() || len(n.host.Network().ConnsToPeer(info.ID)) > 0 {
-				continue
-			}
-			n.spawn(func() {
-				ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
-				defer cancel()
-				if err := n.host.Connect(ctx, info); err != nil {
-					n.log.Debug("member unreachable", "member", id, "peer", info.ID, "err", err)
-				}
-			})
+		for _, info := range memberDials(s.Members[id].Card, own) {
+			n.dialNode(id, info, own)
 		}
 	}
 }
 
-// addrInfo turns a card's node into a dialable peer.AddrInfo.
+// dialNode dials one member node unless connected, being dialed or
+// backing off.
+func (n *Node) dialNode(member string, info peer.AddrInfo, own addrScopes) {
+	if info.ID == n.host.ID() {
+		return
+	}
+	if len(n.host.Network().ConnsToPeer(info.ID)) > 0 {
+		n.dials.connected(info.ID)
+		return
+	}
+	if !n.dials.begin(info.ID) {
+		return
+	}
+	n.spawn(func() {
+		ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+		defer cancel()
+		info.Addrs = resolveAddrs(ctx, info.Addrs, own, systemLookup)
+		err := errNoDialableAddr
+		if len(info.Addrs) > 0 {
+			err = n.host.Connect(ctx, info)
+		}
+		// A dial our own gater (tests' partitions) or shutdown cut short
+		// says nothing about the peer.
+		n.dials.finish(info.ID, err == nil, n.ctx.Err() == nil && !n.cutOff(info.ID))
+		if err != nil {
+			n.log.Debug("member unreachable", "member", member, "peer", info.ID, "err", err)
+		}
+	})
+}
+
+var errNoDialableAddr = errors.New("no address of the card's node resolves to one this node may dial")
+
+// addrInfo turns a card's node into a peer.AddrInfo with all its
+// addresses: for the inviter of an invitation the operator chose to
+// accept, dialed once. Members' cards go through memberDials instead.
 func addrInfo(nd crypto.CardNode) (peer.AddrInfo, bool) {
 	id, err := peer.Decode(nd.Peer)
 	if err != nil {
@@ -273,7 +299,8 @@ func addrInfo(nd crypto.CardNode) (peer.AddrInfo, bool) {
 }
 
 // memberLoop redials topic members every 30 s, so that a node that was
-// down or a link that was cut is back in the mesh without an operator.
+// down or a link that was cut is back in the mesh without an operator;
+// a node that keeps failing is tried less often (dialBackoff).
 func (n *Node) memberLoop() {
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
@@ -282,6 +309,7 @@ func (n *Node) memberLoop() {
 		case <-n.ctx.Done():
 			return
 		case <-tick.C:
+			n.dials.prune()
 			for _, t := range n.allTopics() {
 				s, _ := t.snapshot()
 				n.dialMembers(s)

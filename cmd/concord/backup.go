@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"io"
@@ -30,33 +32,44 @@ safe as the home itself, and never run a restored node beside the original.`
 
 func newBackupCmd(g *globals) *cobra.Command {
 	var passFile string
+	var generate bool
 	c := &cobra.Command{
-		Use:   "backup FILE [--passphrase-file FILE]",
+		Use:   "backup FILE [--passphrase-file F [--generate-passphrase]]",
 		Short: "Write an encrypted backup of the running node: config, keys and database",
 		Long: `Write a consistent backup of the running node to FILE: its config.toml, its
 four key files and a snapshot of its database, taken while the daemon keeps
 working. The file is a tar archive encrypted with age under a passphrase
 (scrypt), read from the first line of --passphrase-file or from
-$` + passphraseEnv + `; an empty passphrase is refused.
+$` + passphraseEnv + `. ` + passphraseRule + `; a weaker one is
+refused. --generate-passphrase writes a new random passphrase to
+--passphrase-file (0600, never over an existing file) and uses it.
 
 ` + backupSensitivity + `
 
 FILE is created with mode 0600 and appears only once complete; an existing
 file is never overwritten. Restore it with concord restore.`,
-		Example: `  CONCORD_BACKUP_PASSPHRASE=... concord backup /srv/backup/concord-$(date +%F).age
-  concord backup node.age --passphrase-file /etc/concord/backup.pass`,
+		Example: `  concord backup node.age --generate-passphrase --passphrase-file /etc/concord/backup.pass
+  concord backup /srv/backup/concord-$(date +%F).age --passphrase-file /etc/concord/backup.pass
+  CONCORD_BACKUP_PASSPHRASE=... concord backup node.age`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if generate {
+				return g.backupGenerated(ctx, args[0], passFile)
+			}
 			pass, err := backupPassphrase(passFile)
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
+			if err := checkPassphrase(pass, passFile); err != nil {
+				return err
+			}
 			return g.backup(ctx, args[0], pass)
 		},
 	}
 	c.Flags().StringVar(&passFile, "passphrase-file", "", "read the passphrase from the first line of this file (default $"+passphraseEnv+")")
+	c.Flags().BoolVar(&generate, "generate-passphrase", false, "write a new random passphrase to --passphrase-file (which must not exist) and use it")
 	return c
 }
 
@@ -108,6 +121,102 @@ func backupPassphrase(file string) (string, error) {
 		return "", usageError{fmt.Errorf("no passphrase (%s is empty): give --passphrase-file FILE or set %s; a backup holds the member's secret keys and is always encrypted", from, passphraseEnv)}
 	}
 	return pass, nil
+}
+
+// The backup passphrase rule: the archive holds the member's secret keys
+// and scrypt slows guessing only so much. Restore does not apply it, so
+// that backups made before it still restore.
+const (
+	minPassphraseLen      = 16
+	minPassphraseDistinct = 10
+	passphraseRule        = "The passphrase needs at least 16 characters, 10 of them distinct"
+)
+
+// checkPassphrase refuses a passphrase too weak for a backup.
+func checkPassphrase(pass, file string) error {
+	runes := []rune(pass)
+	distinct := map[rune]bool{}
+	for _, r := range runes {
+		distinct[r] = true
+	}
+	if len(runes) >= minPassphraseLen && len(distinct) >= minPassphraseDistinct {
+		return nil
+	}
+	from := "$" + passphraseEnv
+	if file != "" {
+		from = file
+	}
+	return usageError{fmt.Errorf("the passphrase in %s is too weak (%d characters, %d distinct): a backup holds the member's secret keys, so it needs at least %d characters, %d of them distinct; generate one with `concord backup FILE --generate-passphrase --passphrase-file NEWFILE`",
+		from, len(runes), len(distinct), minPassphraseLen, minPassphraseDistinct)}
+}
+
+// generatePassphrase returns 24 random base32 characters (120 bits) in
+// groups of 4, easy to read out and type: ABCD-EFGH-….
+func generatePassphrase() (string, error) {
+	for {
+		b := make([]byte, 15)
+		if _, err := rand.Read(b); err != nil {
+			return "", fmt.Errorf("generating a passphrase: %w", err)
+		}
+		s := base32.StdEncoding.EncodeToString(b)
+		var groups []string
+		for i := 0; i < len(s); i += 4 {
+			groups = append(groups, s[i:i+4])
+		}
+		// Too few distinct characters is possible (about once in 10^7):
+		// draw again rather than hand out what backup would refuse.
+		if pass := strings.Join(groups, "-"); checkPassphrase(pass, "") == nil {
+			return pass, nil
+		}
+	}
+}
+
+// backupGenerated writes a new passphrase to passFile, then the backup
+// under it; a failed backup removes the passphrase file again.
+func (g *globals) backupGenerated(ctx context.Context, path, passFile string) error {
+	if passFile == "" {
+		return usageError{errors.New("--generate-passphrase needs --passphrase-file FILE: the new passphrase is written there, never printed")}
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s already exists: a backup never overwrites a file; choose a new name", path)
+	}
+	pass, err := generatePassphrase()
+	if err != nil {
+		return err
+	}
+	if err := writeNewFile(passFile, pass+"\n"); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "backup: wrote a new passphrase to %s (mode 0600); keep it apart from the backup: without it the backup cannot be restored\n", passFile)
+	if err := g.backup(ctx, path, pass); err != nil {
+		os.Remove(passFile)
+		return fmt.Errorf("%w (%s removed: it protected nothing)", err, passFile)
+	}
+	return nil
+}
+
+// writeNewFile creates path with mode 0600 and content, refusing to
+// replace an existing file.
+func writeNewFile(path, content string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists: --generate-passphrase never overwrites a file; choose a new name, or drop --generate-passphrase to use the passphrase it holds", path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the passphrase: %w", err)
+	}
+	_, err = f.WriteString(content)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("writing the passphrase to %s: %w", path, err)
+	}
+	return nil
 }
 
 func (g *globals) backup(ctx context.Context, path, pass string) error {

@@ -17,6 +17,8 @@ import (
 	"filippo.io/age"
 	p2pcrypto "github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/concordnet/concord/internal/fsutil"
 )
 
 // Key file names inside a home's key directory.
@@ -142,22 +144,10 @@ func refuseExisting(path string) error {
 	}
 }
 
-// writeNew creates path (never overwriting it) and makes its content
-// durable; a file that could not be written completely is removed.
+// writeNew creates the key file path, never overwriting it; see
+// fsutil.WriteNew.
 func writeNew(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("creating key file: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
+	if err := fsutil.WriteNew(path, data); err != nil {
 		return fmt.Errorf("writing key file %s: %w", path, err)
 	}
 	return nil

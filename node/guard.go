@@ -60,10 +60,8 @@ type guard struct {
 	now func() time.Time
 
 	mu        sync.Mutex
-	hinted    map[hintKey]time.Time // start of the last hinted log sync
-	hinting   map[hintKey]bool      // a hinted log sync is running
-	forked    map[[32]byte]time.Time
-	forking   map[[32]byte]bool
+	hints     spaced[hintKey]
+	forks     spaced[[32]byte]
 	served    map[peer.ID]int
 	penalties map[peer.ID]penalty
 
@@ -71,13 +69,23 @@ type guard struct {
 	asking      chan struct{} // slots of our own requests
 }
 
+// spaced lets one piece of work per key run at a time, and start at most
+// once per interval. The guard's mutex protects it.
+type spaced[K comparable] struct {
+	interval time.Duration
+	started  map[K]time.Time
+	running  map[K]bool
+}
+
+func newSpaced[K comparable](interval time.Duration) spaced[K] {
+	return spaced[K]{interval: interval, started: map[K]time.Time{}, running: map[K]bool{}}
+}
+
 func newGuard() *guard {
 	return &guard{
 		now:         time.Now,
-		hinted:      map[hintKey]time.Time{},
-		hinting:     map[hintKey]bool{},
-		forked:      map[[32]byte]time.Time{},
-		forking:     map[[32]byte]bool{},
+		hints:       newSpaced[hintKey](hintInterval),
+		forks:       newSpaced[[32]byte](forkInterval),
 		served:      map[peer.ID]int{},
 		penalties:   map[peer.ID]penalty{},
 		servedTotal: make(chan struct{}, maxServedTotal),
@@ -85,39 +93,33 @@ func newGuard() *guard {
 	}
 }
 
-// startHint reports whether a log sync with p on topic may start now on
-// the word of p's messages; if so, done must be called when it ends.
-func (g *guard) startHint(p peer.ID, topic [32]byte) (done func(), ok bool) {
-	k := hintKey{p, topic}
+// startSpaced reports whether the work of key k in sp may start now; if
+// so, done must be called when it ends.
+func startSpaced[K comparable](g *guard, sp *spaced[K], k K) (done func(), ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
-	if g.hinting[k] || now.Sub(g.hinted[k]) < hintInterval {
+	if sp.running[k] || now.Sub(sp.started[k]) < sp.interval {
 		return nil, false
 	}
-	g.hinting[k], g.hinted[k] = true, now
+	sp.running[k], sp.started[k] = true, now
 	return func() {
 		g.mu.Lock()
 		defer g.mu.Unlock()
-		delete(g.hinting, k)
+		delete(sp.running, k)
 	}, true
+}
+
+// startHint reports whether a log sync with p on topic may start now on
+// the word of p's messages; if so, done must be called when it ends.
+func (g *guard) startHint(p peer.ID, topic [32]byte) (done func(), ok bool) {
+	return startSpaced(g, &g.hints, hintKey{p, topic})
 }
 
 // startFork reports whether a fork resolution of topic may start now; if
 // so, done must be called when it ends.
 func (g *guard) startFork(topic [32]byte) (done func(), ok bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	now := g.now()
-	if g.forking[topic] || now.Sub(g.forked[topic]) < forkInterval {
-		return nil, false
-	}
-	g.forking[topic], g.forked[topic] = true, now
-	return func() {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		delete(g.forking, topic)
-	}, true
+	return startSpaced(g, &g.forks, topic)
 }
 
 // startServing takes a slot to serve a stream of p: at most

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -271,7 +272,7 @@ func TestForgedLogEntriesStartNoForkResolution(t *testing.T) {
 	})
 	for _, n := range []*Node{a, c} {
 		n.guard.mu.Lock()
-		started := len(n.guard.forked)
+		started := len(n.guard.forks.started)
 		n.guard.mu.Unlock()
 		if started != 0 {
 			t.Fatalf("%s started a fork resolution on a forged entry (bound: none)", n.cfg.Member.Name)
@@ -449,7 +450,7 @@ func TestUnverifiableEnvelopesStartBoundedWork(t *testing.T) {
 		return rejected(a, "envelope", protocol.ReasonBadSignature) >= 1
 	})
 	a.guard.mu.Lock()
-	hints := len(a.guard.hinted)
+	hints := len(a.guard.hints.started)
 	a.guard.mu.Unlock()
 	if hints != 0 {
 		t.Fatalf("badly signed envelopes started %d log syncs (bound: none)", hints)
@@ -568,6 +569,19 @@ func TestAuthorBudgetAndQuota(t *testing.T) {
 	}
 	if st := a.syncStatus(); len(st) != 1 || st[0].OverBudget[b.id.MemberID()] < 7 {
 		t.Fatalf("status does not show the refusals: %+v", st)
+	}
+	// What a already holds costs nothing more (sync re-fetches above gaps).
+	for _, r := range recs {
+		if readable(a, r.ID) {
+			raw, err := b.store.Envelope(r.Envelope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Ingest(ctx, raw); !errors.Is(err, ErrDuplicate) {
+				t.Fatalf("an envelope a holds, over the budget: %v, want ErrDuplicate", err)
+			}
+			break
+		}
 	}
 
 	// A quota of 20 KiB of envelopes per author.

@@ -119,8 +119,13 @@ func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Enve
 	if err := protocol.CheckEnvelopeTime(env, time.Now()); err != nil {
 		return 0, protocol.RejectionReason(err), err
 	}
-	if err := n.budgets.allow(state.ID, env.Author, len(env.Raw)); err != nil {
-		return 0, reasonBudget, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+	// What we hold at this seq already (a duplicate, or an equivocation
+	// whose evidence is bounded) costs the author nothing: sync re-fetches
+	// envelopes above a gap.
+	if held, err := n.store.HasSeq(state.ID, env.Author, env.Seq); err == nil && !held {
+		if err := n.budgets.allow(state.ID, env.Author, len(env.Raw)); err != nil {
+			return 0, reasonBudget, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+		}
 	}
 	rec, reason, err := n.open(state, keys, env)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/internal/fsutil"
 	"github.com/concordnet/concord/node/api"
 	"github.com/concordnet/concord/node/store"
 )
@@ -151,7 +152,7 @@ func restoreFiles(h Home, m api.BackupManifest, files map[string][]byte) (*crypt
 		if name == configEntry {
 			path = stagedConfig(h)
 		}
-		if err := writeRestoredFile(path, files[name]); err != nil {
+		if err := fsutil.WriteNew(path, files[name]); err != nil {
 			return nil, err
 		}
 	}
@@ -169,23 +170,6 @@ func restoreFiles(h Home, m api.BackupManifest, files map[string][]byte) (*crypt
 		return nil, fmt.Errorf("the backup's config.toml is not valid: %w", err)
 	}
 	return id, nil
-}
-
-// writeRestoredFile creates path 0600, never over an existing file, and makes
-// its content durable.
-func writeRestoredFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func syncRestoredDir(dir string) error {

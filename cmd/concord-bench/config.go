@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/concordnet/concord/node"
 )
 
 // config holds every size and duration of a run.
@@ -58,6 +60,17 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("concord-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&c.quick, "quick", false, "small sizes: the whole run in under a minute (what CI runs)")
+	fs.Func("budgets", "per-author budgets of the members: lifted (default) or default (a node's defaults, which cap one author's rate)", func(v string) error {
+		switch v {
+		case "lifted":
+			memberLimits = liftedLimits
+		case "default":
+			memberLimits = node.DefaultLimits()
+		default:
+			return fmt.Errorf("-budgets %q: want lifted or default", v)
+		}
+		return nil
+	})
 	fs.StringVar(&c.out, "out", "", "write the JSON report to this file (default: print it after the table)")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(groups, ","), "comma-separated groups to run: "+strings.Join(groups, ", "))
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of each measured phase (every in-process node) to PREFIX-<phase>.pprof")

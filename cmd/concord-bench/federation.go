@@ -28,14 +28,21 @@ func initMember(dir string, i int) (node.Home, error) {
 	h := node.Home(filepath.Join(dir, fmt.Sprintf("n%d", i)))
 	cfg := node.DefaultConfig(fmt.Sprintf("Agency %d", i), countries[i%len(countries)])
 	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-	// One author publishes tens of thousands of envelopes in seconds here
-	// (catch-up, ingest, memory): far above the per-author budgets that
-	// protect a node from a hostile member. The budgets' own cost is a
-	// token-bucket check per envelope; they are lifted, not removed.
-	cfg.Limits = node.LimitsConfig{AuthorRate: 1e6, AuthorBurst: 1e7, AuthorKiBPerSecond: 1 << 20, AuthorBurstMiB: 1 << 20, AuthorQuotaMiB: 1 << 30}
+	cfg.Limits = memberLimits
 	_, err := node.Init(h, cfg)
 	return h, err
 }
+
+// liftedLimits replace the per-author budgets and quota by default: one
+// author publishes tens of thousands of envelopes in seconds here
+// (throughput, catch-up, ingest, memory), far above the budgets that
+// protect a node from a hostile member. They are lifted, not removed, so
+// each envelope still pays for the check. -budgets default keeps a
+// node's defaults, to measure what they cap.
+var (
+	liftedLimits = node.LimitsConfig{AuthorRate: 1e6, AuthorBurst: 1e7, AuthorKiBPerSecond: 1 << 20, AuthorBurstMiB: 1 << 20, AuthorQuotaMiB: 1 << 30}
+	memberLimits = liftedLimits
+)
 
 func startMember(h node.Home, log *slog.Logger) (*member, error) {
 	n, err := node.Start(h, log)

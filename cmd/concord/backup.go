@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/concordnet/concord/internal/fsutil"
 	"github.com/concordnet/concord/node"
 	"github.com/concordnet/concord/node/api"
 )
@@ -198,22 +199,11 @@ func (g *globals) backupGenerated(ctx context.Context, path, passFile string) er
 // writeNewFile creates path with mode 0600 and content, refusing to
 // replace an existing file.
 func writeNewFile(path, content string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	err := fsutil.WriteNew(path, []byte(content))
+	switch {
+	case errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("%s already exists: --generate-passphrase never overwrites a file; choose a new name, or drop --generate-passphrase to use the passphrase it holds", path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing the passphrase: %w", err)
-	}
-	_, err = f.WriteString(content)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
+	case err != nil:
 		return fmt.Errorf("writing the passphrase to %s: %w", path, err)
 	}
 	return nil

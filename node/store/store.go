@@ -46,6 +46,7 @@ var ErrLocked = errors.New("the database is in use by another process")
 // Store is an open database.
 type Store struct {
 	db      *badger.DB
+	dir     string
 	log     *slog.Logger
 	writes  chan *write
 	stop    chan struct{}
@@ -76,7 +77,7 @@ func Open(dir string, key []byte, log *slog.Logger) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("upgrading the store in %s: %w; the node can retry by starting again", dir, err)
 	}
-	s := &Store{db: db, log: log, writes: make(chan *write, 1024), stop: make(chan struct{})}
+	s := &Store{db: db, dir: dir, log: log, writes: make(chan *write, 1024), stop: make(chan struct{})}
 	s.done.Add(2)
 	go s.commitLoop()
 	go s.gcLoop()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,6 +134,9 @@ func (n *Node) Uninvite(ctx context.Context, t *topic, nonceHex string) (*protoc
 	if err != nil || len(nonce) != protocol.NonceLen {
 		return nil, fmt.Errorf("nonce %q is not the %d-character hex nonce printed by `concord topic invite`", nonceHex, 2*protocol.NonceLen)
 	}
+	if err := nonceSettled(s, nonce); err != nil {
+		return nil, err
+	}
 	next, err := n.writeEntry(ctx, t, protocol.EntryRevokeInvitation, nil, func(_ *protocol.TopicState, e *protocol.LogEntry) error {
 		e.RevokeInvitation = &protocol.RevokeInvitation{Nonce: nonce}
 		return nil
@@ -154,6 +158,9 @@ func (n *Node) Leave(ctx context.Context, t *topic, reason string) (*protocol.To
 	if s.Owner == me {
 		return nil, fmt.Errorf("the owner cannot leave topic %q", s.Name)
 	}
+	if err := notMember(s, me); err != nil {
+		return nil, err
+	}
 	key, err := nextKey(s)
 	if err != nil {
 		return nil, err
@@ -170,6 +177,39 @@ func (n *Node) Leave(ctx context.Context, t *topic, reason string) (*protocol.To
 		e.Leave = &protocol.Leave{Reason: reason, Rotate: r, LastSeq: lastSeq, LastID: lastID}
 		return err
 	})
+}
+
+// nonceSettled explains why an invitation already used or revoked cannot
+// be revoked: the log would refuse the entry in its own words.
+func nonceSettled(s *protocol.TopicState, nonce []byte) error {
+	key := [protocol.NonceLen]byte(nonce)
+	if idx, ok := s.RevokedNonces[key]; ok {
+		return fmt.Errorf("invitation %x to topic %q was already revoked (log entry %d): nothing to do; its token cannot be used", nonce, s.Name, idx)
+	}
+	idx, ok := s.UsedNonces[key]
+	if !ok {
+		return nil
+	}
+	who := "a member"
+	if e, err := protocol.DecodeEntry(s.Entries[idx]); err == nil && e.Card != nil {
+		who = "member " + e.Card.ID
+	}
+	return fmt.Errorf("invitation %x to topic %q was already used: %s joined with it (log entry %d); to take them out, run `concord topic remove TOPIC MEMBER`", nonce, s.Name, who, idx)
+}
+
+// notMember explains why me, no longer a member of s, cannot leave it.
+func notMember(s *protocol.TopicState, me string) error {
+	if _, ok := s.Members[me]; ok {
+		return nil
+	}
+	idx, ok := s.Removed[me]
+	if !ok {
+		return fmt.Errorf("this member does not belong to topic %q: nothing to leave", s.Name)
+	}
+	if e, err := protocol.DecodeEntry(s.Entries[idx]); err == nil && e.Type == protocol.EntryLeave {
+		return fmt.Errorf("this member already left topic %q (log entry %d): nothing to do; the bulletins held here stay readable (`concord list --topic TOPIC`)", s.Name, idx)
+	}
+	return fmt.Errorf("this member was removed from topic %q (log entry %d), so it cannot leave it: nothing to do; the bulletins held here stay readable, and an admin can invite it back", s.Name, idx)
 }
 
 // contiguousHead returns the highest seq up to which we hold every
@@ -195,4 +235,82 @@ func resolveMember(s *protocol.TopicState, ref string) (string, error) {
 		return "", err
 	}
 	return ids[0], nil
+}
+
+// resolveMembers turns audience references (member IDs, unique prefixes,
+// or country codes held by exactly one member) into member IDs.
+func resolveMembers(s *protocol.TopicState, refs []string) ([]string, error) {
+	return resolveMembersAs(s, refs, "audience")
+}
+
+// resolveMembersAs resolves refs among the current members of s, naming
+// the references as what in its errors.
+func resolveMembersAs(s *protocol.TopicState, refs []string, what string) ([]string, error) {
+	cards := map[string]*crypto.Card{}
+	for _, id := range s.CurrentMembers() {
+		cards[id] = s.Members[id].Card
+	}
+	var out []string
+	for _, ref := range refs {
+		id, err := matchMember(cards, ref, what, fmt.Sprintf("current member of topic %q", s.Name))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// resolveOriginator resolves a list --originator reference among every
+// member, current or former, of topic t, or of all this node's topics
+// when t is nil: a former member's bulletins stay listed.
+func (n *Node) resolveOriginator(ref string, t *topic) (string, error) {
+	topics, where := n.allTopics(), "member of any topic on this node"
+	if t != nil {
+		s, _ := t.snapshot()
+		topics, where = []*topic{t}, fmt.Sprintf("member of topic %q, current or former", s.Name)
+	}
+	cards := map[string]*crypto.Card{}
+	for _, t := range topics {
+		s, _ := t.snapshot()
+		for _, id := range s.CurrentMembers() {
+			cards[id] = s.Members[id].Card
+		}
+		for id := range s.Removed {
+			if c := s.Card(id); c != nil {
+				cards[id] = c
+			}
+		}
+	}
+	return matchMember(cards, ref, "originator", where)
+}
+
+// matchMember is the one resolver of what a user names as a member: a
+// member ID, a unique prefix of 4 or more characters, or the country code
+// of exactly one of cards, all case-insensitive. what names the
+// reference and where the candidates, in its errors.
+func matchMember(cards map[string]*crypto.Card, ref, what, where string) (string, error) {
+	ref = strings.TrimSpace(ref)
+	lower := strings.ToLower(ref)
+	var matches []string
+	for id, c := range cards {
+		if id == lower {
+			return id, nil
+		}
+		if (len(ref) >= 4 && strings.HasPrefix(id, lower)) || strings.EqualFold(c.Country, ref) {
+			matches = append(matches, id)
+		}
+	}
+	slices.Sort(matches)
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		return "", fmt.Errorf("%s %q matches no %s: give a member ID, a unique prefix of 4 characters or more, or the country code of one member (see `concord topic members TOPIC`)", what, ref, where)
+	}
+	names := make([]string, len(matches))
+	for i, id := range matches {
+		names[i] = fmt.Sprintf("%s (%s, %s)", id, cards[id].Name, cards[id].Country)
+	}
+	return "", fmt.Errorf("%s %q matches %d members: %s; give a member ID or a longer prefix", what, ref, len(matches), strings.Join(names, ", "))
 }

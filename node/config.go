@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -25,6 +28,15 @@ type Config struct {
 	Network NetworkConfig `toml:"network"`
 	Log     LogConfig     `toml:"log"`
 	Limits  LimitsConfig  `toml:"limits"`
+	Disk    DiskConfig    `toml:"disk"`
+	Metrics MetricsConfig `toml:"metrics"`
+}
+
+// MetricsConfig sets the optional Prometheus listener. The API socket
+// serves /metrics whatever it says.
+type MetricsConfig struct {
+	// Listen is a host:port for plain HTTP serving only /metrics; "" is off.
+	Listen string `toml:"listen"`
 }
 
 // LimitsConfig bounds what one author may make this node store on one
@@ -72,13 +84,14 @@ func DefaultConfig(name, country string) Config {
 		Network: NetworkConfig{Listen: DefaultListen, Announce: []string{}, Bootstrap: []string{}, Allow: []string{}},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Limits:  DefaultLimits(),
+		Disk:    DefaultDisk(),
 	}
 }
 
 // LoadConfig reads and validates a config file. Unknown keys are errors:
 // a typo must not silently fall back to a default.
 func LoadConfig(path string) (Config, error) {
-	c := Config{Limits: DefaultLimits()} // a config written before [limits] existed
+	c := Config{Limits: DefaultLimits(), Disk: DefaultDisk()} // a config written before [limits] or [disk] existed
 	md, err := toml.DecodeFile(path, &c)
 	if err != nil {
 		return c, fmt.Errorf("config %s: %w", path, err)
@@ -133,7 +146,38 @@ func (c Config) Validate() error {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		return fmt.Errorf("log.format: %q is not text or json", c.Log.Format)
 	}
+	if err := c.Metrics.validate(); err != nil {
+		return err
+	}
+	if err := c.Disk.validate(); err != nil {
+		return err
+	}
 	return c.Limits.validate()
+}
+
+// hostName is a DNS name such as localhost or metrics.example.org.
+var hostName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
+
+// validate wants an explicit host: listening on every interface must be
+// a choice (0.0.0.0:PORT), as the listener has no authentication.
+func (m MetricsConfig) validate() error {
+	if m.Listen == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(m.Listen)
+	if err != nil {
+		return fmt.Errorf("metrics.listen: %q is not host:port, e.g. \"127.0.0.1:9464\" (\"\" turns the listener off)", m.Listen)
+	}
+	if host == "" {
+		return fmt.Errorf("metrics.listen: %q has no host; give 127.0.0.1:%s for loopback, or 0.0.0.0:%s for every interface behind a firewall", m.Listen, port, port)
+	}
+	if net.ParseIP(host) == nil && !hostName.MatchString(host) {
+		return fmt.Errorf("metrics.listen: host %q in %q is neither an IP address nor a host name", host, m.Listen)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("metrics.listen: port %q in %q is not a number from 0 to 65535", port, m.Listen)
+	}
+	return nil
 }
 
 func (l LimitsConfig) validate() error {
@@ -189,12 +233,22 @@ bootstrap = {{list .Network.Bootstrap}}
 # pending invitee are refused.
 allow = {{list .Network.Allow}}
 
+[disk]
+# Free space kept on the filesystem of the home's db/. Below reserve_mib
+# MiB the node stores nothing: publishing answers "disk full", received
+# bulletins wait for sync, reads go on, and writing resumes by itself once
+# space is freed. The default covers what the database may still write
+# after its last check (a write group, memtable flushes, compactions). Below
+# warn_mib MiB the log and concord status warn.
+reserve_mib = {{.Disk.ReserveMiB}}
+warn_mib = {{.Disk.WarnMiB}}
+
 [limits]
 # What one member may make this node store on one topic, on gossip and
 # sync alike: a burst of author_burst envelopes and author_burst_mib MiB,
 # refilled at author_rate envelopes and author_kib_per_second KiB a second,
 # and at most author_quota_mib MiB held. Envelopes beyond are refused and
-# counted (concord_rejected_total{reason="budget"}, concord status).
+# counted (concord_messages_rejected_total{reason="budget"}, concord status).
 author_rate = {{printf "%.2f" .Limits.AuthorRate}}
 author_burst = {{.Limits.AuthorBurst}}
 author_kib_per_second = {{.Limits.AuthorKiBPerSecond}}
@@ -206,6 +260,13 @@ author_quota_mib = {{.Limits.AuthorQuotaMiB}}
 level = {{printf "%q" .Log.Level}}
 # text (key=value lines) or json (one object a line).
 format = {{printf "%q" .Log.Format}}
+
+[metrics]
+# host:port of a plain-HTTP listener serving only /metrics (Prometheus text)
+# for a scraper, e.g. "127.0.0.1:9464". Empty: off (the API socket serves
+# /metrics anyway). It has no authentication: keep it on loopback, or
+# behind the host firewall (see docs/operations.md, Monitoring).
+listen = {{printf "%q" .Metrics.Listen}}
 `))
 
 func tomlList(items []string) string {

@@ -37,7 +37,11 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"bad multiaddr", `listen = [`, `listen = ["/ip4/1.2.3/tcp/1", `, `network.listen: "/ip4/1.2.3/tcp/1" is not a valid multiaddr`},
 		{"bootstrap without peer", `bootstrap = []`, `bootstrap = ["/ip4/127.0.0.1/tcp/7700"]`, `network.bootstrap: "/ip4/127.0.0.1/tcp/7700" is not a multiaddr ending in /p2p/<peer-id>`},
 		{"unknown key", `[log]`, "[log]\nverbose = true", `unknown key log.verbose`},
-		{"unknown section", `[log]`, "[metrics]\nport = 1\n[log]", `unknown key metrics`},
+		{"unknown section", `[log]`, "[telemetry]\nport = 1\n[log]", `unknown key telemetry`},
+		{"metrics without port", `listen = ""`, `listen = "127.0.0.1"`, `metrics.listen: "127.0.0.1" is not host:port`},
+		{"metrics without host", `listen = ""`, `listen = ":9464"`, `metrics.listen: ":9464" has no host; give 127.0.0.1:9464`},
+		{"metrics bad host", `listen = ""`, `listen = "my host:9464"`, `metrics.listen: host "my host" in "my host:9464" is neither`},
+		{"metrics bad port", `listen = ""`, `listen = "127.0.0.1:99999"`, `metrics.listen: port "99999" in "127.0.0.1:99999" is not a number`},
 		{"bad level", `level = "info"`, `level = "loud"`, `log.level: "loud" is not one of debug, info, warn, error`},
 		{"bad format", `format = "text"`, `format = "xml"`, `log.format: "xml" is not text or json`},
 		{"empty name", `name = "NCA"`, `name = ""`, `member.name is empty`},
@@ -54,6 +58,18 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 				t.Fatalf("got error %v, want one containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// Metrics listen addresses a scraper can reach load as given.
+func TestMetricsListenValues(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464", "localhost:0", "metrics-1.example.org:9464"} {
+		c := DefaultConfig("NCA", "GBR")
+		c.Metrics.Listen = addr
+		got, err := LoadConfig(writeFile(t, string(c.Render())))
+		if err != nil || got.Metrics.Listen != addr {
+			t.Fatalf("metrics.listen %q: loaded %q, %v", addr, got.Metrics.Listen, err)
+		}
 	}
 }
 

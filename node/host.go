@@ -3,8 +3,11 @@ package node
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -17,6 +20,7 @@ import (
 	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/concordnet/concord/crypto"
 )
@@ -26,11 +30,12 @@ const MaxMessageSize = 1 << 20
 
 // newHost builds the libp2p host: TCP and QUIC, Noise or TLS, yamux, no
 // relays, no NAT port mapping (an agency's firewall is configured by its
-// operators).
+// operators). It listens nowhere yet: listen does, address by address, so
+// that each failure is seen.
 func newHost(id *crypto.Identity, listen []string, gater connmgr.ConnectionGater) (host.Host, error) {
 	opts := append(TransportOptions(),
 		libp2p.Identity(id.Peer),
-		libp2p.ListenAddrStrings(listen...),
+		libp2p.NoListenAddrs,
 		libp2p.UserAgent("concord/"+Version()),
 	)
 	if gater != nil {
@@ -43,11 +48,51 @@ func newHost(id *crypto.Identity, listen []string, gater connmgr.ConnectionGater
 	return h, nil
 }
 
+// listen opens a listener on every configured address. An address in use
+// refuses the start: two daemons on one port would each get some of the
+// connections. Any other failure (an address not on this machine, say) is
+// a warning, unless no address listens at all.
+func listen(h host.Host, addrs []string, log *slog.Logger) error {
+	var failed []string
+	for _, a := range addrs {
+		err := listenOn(h, a)
+		switch {
+		case errors.Is(err, syscall.EADDRINUSE):
+			return fmt.Errorf("listen address %s is in use (another concord daemon or program?): choose another port in network.listen", a)
+		case err != nil:
+			log.Warn("not listening on a configured address: check that it belongs to this machine and its port is free, or remove it from network.listen",
+				"addr", a, "err", err)
+			failed = append(failed, a)
+		}
+	}
+	if len(failed) == len(addrs) {
+		return fmt.Errorf("could not listen on any address of network.listen (%s): see the warnings above, and fix network.listen", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// listenOn opens one listener. The swarm's own Listen takes several
+// addresses and keeps only a summary of their errors; AddListenAddr
+// returns the transport's error itself.
+func listenOn(h host.Host, addr string) error {
+	m, err := ma.NewMultiaddr(addr)
+	if err != nil {
+		return err
+	}
+	if sw, ok := h.Network().(interface{ AddListenAddr(ma.Multiaddr) error }); ok {
+		return sw.AddListenAddr(m)
+	}
+	return h.Network().Listen(m)
+}
+
 // TransportOptions are the libp2p transports, security and muxers of a
-// node; benchmarks build their baseline hosts with the same.
+// node; benchmarks build their baseline hosts with the same. TCP does not
+// set SO_REUSEPORT (libp2p's default): with it a second daemon on the same
+// port starts and silently shares the connections. QUIC binds with plain
+// sockets, which already refuse a port in use.
 func TransportOptions() []libp2p.Option {
 	return []libp2p.Option{
-		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(tcp.NewTCPTransport, tcp.DisableReuseport()),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Security(libp2ptls.ID, libp2ptls.New),

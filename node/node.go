@@ -49,6 +49,7 @@ type Node struct {
 	pubsubNames map[string]bool // GossipSub topics of our topics
 	allowed     map[peer.ID]bool
 	dials       dialBackoff // spaces out dials to failing member nodes (dial.go)
+	selfwatch   selfWatch   // another node with our identity (selfwatch.go)
 
 	spawnMu   sync.Mutex
 	stopping  bool
@@ -84,20 +85,30 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	if n.lock, err = lockHome(h); err != nil {
 		return nil, err
 	}
+	if err = checkDiskAtStart(h, cfg.Disk); err != nil {
+		return nil, err
+	}
 	if n.store, err = store.Open(h.DB(), id.StoreKey, log); err != nil {
 		return nil, err
 	}
+	n.store.SetDiskReserve(cfg.Disk.reserveBytes())
 	n.store.SetAuthorQuota(uint64(cfg.Limits.AuthorQuotaMiB) << 20)
 	if n.host, err = newHost(id, cfg.Network.Listen, gater{n}); err != nil {
 		return nil, err
 	}
-	if n.ps, err = newPubSub(n.ctx, n.host, log, n.guard.appScore, pubsub.WithSubscriptionFilter(subscriptionFilter{n})); err != nil {
+	if err = listen(n.host, cfg.Network.Listen, log); err != nil {
+		return nil, err
+	}
+	if n.ps, err = newPubSub(n.ctx, n.host, log, n.guard.appScore, pubsub.WithSubscriptionFilter(subscriptionFilter{n}), pubsub.WithRawTracer(selfTracer{n})); err != nil {
 		return nil, err
 	}
 	n.host.SetStreamHandler(protocol.ID(cprotocol.JoinProtocol), n.handleJoinStream)
 	n.host.SetStreamHandler(protocol.ID(cprotocol.SyncProtocol), n.handleSyncStream)
 	n.host.Network().Notify(connNotifee{n})
 	if err = n.loadTopics(); err != nil {
+		return nil, err
+	}
+	if err = n.serveMetrics(); err != nil {
 		return nil, err
 	}
 	if err = n.serveAPI(); err != nil {
@@ -107,6 +118,7 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	n.spawn(n.memberLoop)
 	n.spawn(n.syncLoop)
 	n.spawn(n.retentionLoop)
+	n.spawn(n.diskLoop)
 	log.Info("daemon started", "home", string(h), "member", id.MemberID(), "peer", id.PeerID().String(), "addrs", n.Addrs())
 	return n, nil
 }
@@ -126,6 +138,7 @@ func (n *Node) close() error {
 		cancel()
 		os.Remove(n.home.Socket())
 	}
+	n.stopMetrics()
 	n.spawnMu.Lock()
 	n.stopping = true
 	n.spawnMu.Unlock()

@@ -62,7 +62,12 @@ func (n *Node) validateEnvelope(ctx context.Context, from peer.ID, msg *pubsub.M
 	case reason == protocol.ReasonUnknownEpoch || (reason == protocol.ReasonNotMember && state.Card(env.Author) == nil):
 		return n.logHint(t, msg.ReceivedFrom, env, reason)
 	case reason == reasonStore:
-		n.log.Error("storing a received envelope", "err", err)
+		n.metrics.rejected.WithLabelValues("envelope", reasonStore).Inc()
+		if errors.Is(err, store.ErrDiskFull) {
+			n.log.Debug("not storing a received envelope: disk full; sync brings it once space returns", "err", err)
+		} else {
+			n.log.Error("storing a received envelope", "err", err)
+		}
 		return pubsub.ValidationIgnore // our disk's fault, not the sender's
 	case reason == reasonNotOriginator || reason == reasonBadRevision || reason == reasonBrokenChain ||
 		reason == reasonFormerChain || reason == reasonBudget || reason == reasonQuota:
@@ -135,6 +140,7 @@ func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Enve
 	retainOnArrival(rec, state.Policy, time.Now())
 	ref := store.EnvelopeRef{Topic: state.ID, Author: env.Author, Seq: env.Seq, Prev: env.Prev, ID: env.ID}
 	res, err := n.store.PutEnvelope(ctx, ref, env.Raw, rec)
+	n.noticeOwnEnvelope(env, res, err) // a copy of this node elsewhere? (selfwatch.go)
 	switch {
 	case errors.Is(err, store.ErrBrokenChain):
 		return 0, reasonBrokenChain, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)

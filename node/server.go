@@ -13,6 +13,7 @@ import (
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
 )
 
@@ -40,6 +41,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func writeError(w http.ResponseWriter, code int, err error) {
+	if errors.Is(err, store.ErrDiskFull) {
+		code = http.StatusServiceUnavailable // nobody's fault but the disk's, and it passes
+	}
 	writeJSON(w, code, api.Error{Error: err.Error()})
 }
 
@@ -84,6 +88,7 @@ func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
 		Bulletins:     count,
 		Equivocations: equivocations,
 		Sync:          n.syncStatus(),
+		Disk:          n.diskStatus(),
 	})
 }
 

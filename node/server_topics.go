@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -21,6 +20,7 @@ func (n *Node) topicRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/categories", n.handleCategories)
 	mux.HandleFunc("GET /v1/topics", n.handleTopics)
 	mux.HandleFunc("POST /v1/topics", n.handleCreateTopic)
+	mux.HandleFunc("GET /v1/topics/{topic}", n.handleTopic)
 	mux.HandleFunc("GET /v1/topics/{topic}/members", n.handleMembers)
 	mux.HandleFunc("POST /v1/topics/{topic}/invite", n.handleInvite)
 	mux.HandleFunc("POST /v1/topics/{topic}/remove", n.handleRemove)
@@ -89,6 +89,14 @@ func (n *Node) topicFromPath(w http.ResponseWriter, r *http.Request) *topic {
 		return nil
 	}
 	return t
+}
+
+// handleTopic resolves a topic reference as every command does, so that a
+// client needing the topic itself (watch) uses the same resolver.
+func (n *Node) handleTopic(w http.ResponseWriter, r *http.Request) {
+	if t := n.topicFromPath(w, r); t != nil {
+		writeJSON(w, http.StatusOK, n.topicInfo(t))
+	}
 }
 
 func (n *Node) handleMembers(w http.ResponseWriter, r *http.Request) {
@@ -179,36 +187,6 @@ func (n *Node) handlePublish(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, api.PublishResponse{ID: rec.ID, Envelope: protocol.EnvelopeID(rec.Envelope).String(), Topic: s.ID.String(), Seq: rec.Seq})
 }
 
-// resolveMembers turns audience references (member IDs, unique prefixes,
-// or country codes held by exactly one member) into member IDs.
-func resolveMembers(s *protocol.TopicState, refs []string) ([]string, error) {
-	return resolveMembersAs(s, refs, "audience")
-}
-
-// resolveMembersAs is resolveMembers naming the references as what in
-// its errors.
-func resolveMembersAs(s *protocol.TopicState, refs []string, what string) ([]string, error) {
-	var out []string
-	for _, ref := range refs {
-		var matches []string
-		for _, id := range s.CurrentMembers() {
-			c := s.Members[id].Card
-			if id == ref || (len(ref) >= 4 && strings.HasPrefix(id, ref)) || strings.EqualFold(c.Country, ref) {
-				matches = append(matches, id)
-			}
-		}
-		switch len(matches) {
-		case 0:
-			return nil, fmt.Errorf("%s %q is not a member of topic %q: give a member ID, a unique prefix, or the country code of one member (see `concord topic members`)", what, ref, s.Name)
-		case 1:
-			out = append(out, matches[0])
-		default:
-			return nil, fmt.Errorf("%s %q matches %d members of topic %q; give a member ID", what, ref, len(matches), s.Name)
-		}
-	}
-	return out, nil
-}
-
 // bulletinView renders a record for the API; full adds attachment bytes,
 // which only the envelope holds (see fullBulletin).
 func (n *Node) bulletinView(rec store.BulletinRecord, full bool) (api.Bulletin, error) {
@@ -267,15 +245,24 @@ func (n *Node) handleList(w http.ResponseWriter, r *http.Request) {
 
 func (n *Node) parseQuery(r *http.Request) (store.Query, error) {
 	v := r.URL.Query()
-	q := store.Query{Category: v.Get("category"), Originator: v.Get("originator"), Limit: 50}
+	q := store.Query{Category: v.Get("category"), Limit: 50}
+	var t *topic
 	if ref := v.Get("topic"); ref != "" {
-		t, err := n.resolveTopic(ref)
-		if err != nil {
+		var err error
+		if t, err = n.resolveTopic(ref); err != nil {
 			return q, err
 		}
 		s, _ := t.snapshot()
 		id := [32]byte(s.ID)
 		q.Topic = &id
+	}
+	// An originator that names no member is an error, not an empty list.
+	if ref := v.Get("originator"); ref != "" {
+		id, err := n.resolveOriginator(ref, t)
+		if err != nil {
+			return q, err
+		}
+		q.Originator = id
 	}
 	if q.Category != "" {
 		if _, err := protocol.LookupCategory(q.Category); err != nil {

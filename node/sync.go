@@ -52,8 +52,13 @@ func (n *Node) serveEnvelopes(state *protocol.TopicState, req SyncRequest) SyncR
 }
 
 // syncWith brings topic t up to date with peer p: log first, then the
-// envelopes p holds beyond our version vector.
+// envelopes p holds beyond our version vector. It does nothing while the
+// disk is below the store's reserve.
 func (n *Node) syncWith(t *topic, p peer.ID) error {
+	// Nothing fetched could be stored: do not download it.
+	if err := store.CheckFree(n.store.Dir(), n.store.DiskReserve()); err != nil {
+		return err
+	}
 	if err := n.fetchLog(t, p); err != nil {
 		return err
 	}

@@ -209,28 +209,94 @@ func (n *Node) allTopics() []*topic {
 var ErrUnknownTopic = errors.New("no such topic")
 
 // resolveTopic finds a topic by full ID, unique ID prefix (4+ characters)
-// or exact name.
+// or name: exact, else differing only in case; an unknown one is answered
+// with the closest name, if any is close.
 func (n *Node) resolveTopic(ref string) (*topic, error) {
 	ref = strings.TrimSpace(ref)
-	var matches []*topic
-	for _, t := range n.allTopics() {
+	topics := n.allTopics()
+	exact := func(s *protocol.TopicState) bool {
+		return (len(ref) >= 4 && strings.HasPrefix(s.ID.String(), strings.ToLower(ref))) || s.Name == ref
+	}
+	// A name differing only in case is accepted when no exact match exists.
+	folded := func(s *protocol.TopicState) bool { return strings.EqualFold(s.Name, ref) }
+	for _, match := range []func(*protocol.TopicState) bool{exact, folded} {
+		var matches []*topic
+		for _, t := range topics {
+			s, _ := t.snapshot()
+			if s.ID.String() == ref {
+				return t, nil
+			}
+			if match(s) {
+				matches = append(matches, t)
+			}
+		}
+		switch len(matches) {
+		case 0:
+			continue
+		case 1:
+			return matches[0], nil
+		}
+		return nil, fmt.Errorf("topic %q is ambiguous: it matches %d topics (%s); give more of the ID", ref, len(matches), topicList(matches))
+	}
+	hint := "give"
+	if t := closestTopic(topics, ref); t != nil {
 		s, _ := t.snapshot()
-		id := s.ID.String()
-		if id == ref {
-			return t, nil
+		hint = fmt.Sprintf("did you mean %q (%s)? Otherwise give", s.Name, s.ID.Short())
+	}
+	return nil, fmt.Errorf("%w %q: %s a topic ID, a unique ID prefix or a topic name (see `concord topic list`)", ErrUnknownTopic, ref, hint)
+}
+
+// topicList names topics for an ambiguity error: "name (id-prefix)".
+func topicList(ts []*topic) string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		s, _ := t.snapshot()
+		names[i] = fmt.Sprintf("%q (%s)", s.Name, s.ID.Short())
+	}
+	return strings.Join(names, ", ")
+}
+
+// closestTopic is the topic whose name is nearest to ref, ignoring case,
+// if near enough to be a likely typo: a few edits for each four
+// characters, or ref a part of the name.
+func closestTopic(topics []*topic, ref string) *topic {
+	ref = strings.ToLower(ref)
+	var best *topic
+	bestDist := -1
+	for _, t := range topics {
+		s, _ := t.snapshot()
+		name := strings.ToLower(s.Name)
+		d := levenshtein(ref, name)
+		if len(ref) >= 3 && strings.Contains(name, ref) {
+			d = min(d, 1)
 		}
-		if (len(ref) >= 4 && strings.HasPrefix(id, strings.ToLower(ref))) || s.Name == ref {
-			matches = append(matches, t)
+		if d <= max(2, len([]rune(name))/4) && (bestDist < 0 || d < bestDist) {
+			best, bestDist = t, d
 		}
 	}
-	switch len(matches) {
-	case 1:
-		return matches[0], nil
-	case 0:
-		return nil, fmt.Errorf("%w %q: give a topic ID, a unique ID prefix or a topic name (see `concord topic list`)", ErrUnknownTopic, ref)
-	default:
-		return nil, fmt.Errorf("topic %q is ambiguous: it matches %d topics; give more of the ID", ref, len(matches))
+	return best
+}
+
+// levenshtein is the edit distance between a and b, in runes.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
 	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
 
 // dialMembers connects, in the background, to the nodes of a topic's

@@ -56,6 +56,9 @@ file is never overwritten. Restore it with concord restore.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if err := checkBackupDir(args[0]); err != nil {
+				return err
+			}
 			if generate {
 				return g.backupGenerated(ctx, args[0], passFile)
 			}
@@ -108,8 +111,11 @@ func backupPassphrase(file string) (string, error) {
 	pass, from := os.Getenv(passphraseEnv), "$"+passphraseEnv
 	if file != "" {
 		f, err := os.Open(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", usageError{fmt.Errorf("passphrase file %s does not exist: give --passphrase-file the file that holds the backup passphrase (a new one is made by `concord backup FILE --generate-passphrase --passphrase-file %s`)", file, shellQuote(file))}
+		}
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("cannot read passphrase file %s: %w", file, pathCause(err))
 		}
 		defer f.Close()
 		line, err := bufio.NewReader(f).ReadString('\n')
@@ -196,6 +202,33 @@ func (g *globals) backupGenerated(ctx context.Context, path, passFile string) er
 	return nil
 }
 
+// checkBackupDir refuses, before anything is asked of the daemon, a FILE
+// whose folder does not exist: the message names the folder the user
+// gave, not the temporary file the backup writes first.
+func checkBackupDir(path string) error {
+	dir := filepath.Dir(path)
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("folder %s does not exist: create it first (mkdir -p %s) or give a FILE in an existing folder; nothing written", dir, shellQuote(dir))
+	case err != nil:
+		return fmt.Errorf("cannot use folder %s for the backup: %w; nothing written", dir, pathCause(err))
+	case !info.IsDir():
+		return fmt.Errorf("%s is not a folder, so %s cannot be written in it; give another FILE; nothing written", dir, path)
+	}
+	return nil
+}
+
+// pathCause is the cause of a file-system error without the path it
+// names, for messages that name the path the user gave instead.
+func pathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // writeNewFile creates path with mode 0600 and content, refusing to
 // replace an existing file.
 func writeNewFile(path, content string) error {
@@ -219,13 +252,13 @@ func (g *globals) backup(ctx context.Context, path, pass string) error {
 	}
 	body, err := client.Backup(ctx)
 	if err != nil {
-		return err
+		return g.explain(err)
 	}
 	defer body.Close()
 	// The temporary file sits beside FILE, so the final link is atomic.
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot write the backup in folder %s: %w; nothing written", filepath.Dir(path), pathCause(err))
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()

@@ -26,6 +26,9 @@ email and copy-paste); --addrs prints one dialable address a line.`,
 		Example: "  concord id --card > fra.card",
 		Args:    exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
+			if card && addrs {
+				return usageError{errors.New("--card and --addrs cannot be used together: --card prints the signed member card (which already holds the addresses), --addrs only the addresses, one a line; give one of them")}
+			}
 			id, err := g.identity(c.Context())
 			if err != nil {
 				return err
@@ -51,7 +54,6 @@ email and copy-paste); --addrs prints one dialable address a line.`,
 	}
 	c.Flags().BoolVar(&card, "card", false, "print the signed member card")
 	c.Flags().BoolVar(&addrs, "addrs", false, "print dialable multiaddrs, one a line")
-	c.MarkFlagsMutuallyExclusive("card", "addrs")
 	return c
 }
 
@@ -92,6 +94,12 @@ start the daemon and then use it).`,
 				{"equivocations", len(st.Equivocations)},
 			})
 			printSync(st.Sync)
+			if d := st.Disk; d != nil && d.Low {
+				fmt.Fprintf(stdout, "\nWARNING: disk: %.1f MiB free at %s (warn below %d MiB)\n", float64(d.FreeBytes)/(1<<20), d.Path, d.WarnBytes>>20)
+				if d.Full {
+					fmt.Fprintf(stdout, "WARNING: disk full: nothing is stored below %d MiB free; free space or move the home\n", d.ReserveBytes>>20)
+				}
+			}
 			if len(st.Equivocations) > 0 {
 				fmt.Fprintf(stdout, "\nWARNING: %d equivocation(s): an author signed two different envelopes with one sequence number\n(a cloned or malicious node; the second envelope is kept as evidence, not shown):\n", len(st.Equivocations))
 				rows := make([][]any, len(st.Equivocations))
@@ -170,13 +178,19 @@ func newConnectCmd(g *globals) *cobra.Command {
 func newVersionCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
-		Args:  exactArgs(0),
+		Short: "Print the version, protocol version and Go version",
+		Long: `Print this binary's version, the protocol version of its wire formats and
+the Go toolchain that built it. A release build shows its tag (stamped at link
+time, or the module version of go install); a build from a checkout shows
+dev with its commit, and "modified" when the checkout had uncommitted changes.
+Nodes interoperate when their protocol versions are equal. Needs no daemon.`,
+		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
+			b := node.Build()
 			if g.json {
-				return printJSON(stdout, map[string]string{"version": nodeVersion()})
+				return printJSON(stdout, b)
 			}
-			fmt.Fprintln(stdout, nodeVersion())
+			fmt.Fprintf(stdout, "concord   %s\nprotocol  %d\ngo        %s %s\n", b.Version, b.Protocol, b.Go, b.Platform)
 			return nil
 		},
 	}
@@ -200,8 +214,8 @@ func (g *globals) identity(ctx context.Context) (api.Identity, error) {
 	}
 	id = node.IdentityOf(card)
 	if len(id.Addrs) == 0 {
-		fmt.Fprintln(stderr, "warning: no address a partner could dial is known without the daemon (a listen port is chosen at start, "+
-			"or no interface matches network.listen): start it (`concord daemon`) and ask again, or set network.announce in the config")
+		fmt.Fprintf(stderr, "warning: no address a partner could dial is known without the daemon (a listen port is chosen at start, "+
+			"or no interface matches network.listen): start it (`concord daemon --home %s`) and ask again, or set network.announce in the config\n", shellQuote(string(h)))
 	}
 	return id, nil
 }

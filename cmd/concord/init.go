@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -26,7 +27,8 @@ already initialized.`,
 			if err != nil {
 				return err
 			}
-			cfg := node.DefaultConfig(name, country)
+			// Country codes are upper case on cards; accept "fra" for FRA.
+			cfg := node.DefaultConfig(name, strings.ToUpper(strings.TrimSpace(country)))
 			if len(listen) > 0 {
 				cfg.Network.Listen = listen
 			}
@@ -41,7 +43,7 @@ already initialized.`,
 			if g.json {
 				return printJSON(stdout, map[string]string{"home": string(h), "member_id": id.MemberID(), "peer_id": id.PeerID().String()})
 			}
-			fmt.Fprintf(stdout, "initialized %s\nmember ID  %s\npeer ID    %s\nnext: start the node with `concord daemon`\n", h, id.MemberID(), id.PeerID())
+			fmt.Fprintf(stdout, "initialized %s\nmember ID  %s\npeer ID    %s\nnext: start the node with `concord daemon --home %s`\n", h, id.MemberID(), id.PeerID(), shellQuote(string(h)))
 			return nil
 		},
 	}

@@ -61,7 +61,7 @@ from now (24h, 90m, 7d). --limit defaults to 50; --all lists everything.`,
 	}
 	c.Flags().StringVar(&f.topic, "topic", "", "only this topic (ID, unique prefix or name)")
 	c.Flags().StringVar(&f.category, "category", "", "only this crime category (see concord categories)")
-	c.Flags().StringVar(&f.originator, "originator", "", "only bulletins by this member ID")
+	c.Flags().StringVar(&f.originator, "originator", "", "only bulletins by this member: member ID, unique prefix or country code")
 	c.Flags().StringVar(&f.since, "since", "", "only bulletins created since: RFC 3339, YYYY-MM-DD, or a duration such as 24h or 7d")
 	c.Flags().IntVar(&f.limit, "limit", 50, "list at most this many")
 	c.Flags().BoolVar(&f.all, "all", false, "list every matching bulletin")

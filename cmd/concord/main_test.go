@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -31,6 +33,7 @@ func TestScripts(t *testing.T) {
 			"envfromfile": cmdEnvFromFile,
 			"sigterm":     cmdSigterm,
 			"flipchar":    cmdFlipChar,
+			"exitcode":    cmdExitCode,
 		},
 	})
 }
@@ -56,6 +59,28 @@ func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
 		if time.Now().After(deadline) {
 			ts.Fatalf("after %v, %s %v still does not print %q; last stdout:\n%s\nlast stderr:\n%s", timeout, args[2], args[3:], args[1], out, ts.ReadFile("stderr"))
 		}
+	}
+}
+
+// exitcode CODE PROG ARGS... runs PROG and checks that it exits with
+// CODE, as the exit-code table of docs/cli.md says; its stdout and stderr
+// are then checked as after exec.
+func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode CODE PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = exit.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s %v exited %d, want %d", args[1], args[2:], got, want)
 	}
 }
 

@@ -30,7 +30,7 @@ func (g *globals) call(ctx context.Context, method, path string, in, out any) er
 	if err != nil {
 		return err
 	}
-	return c.Do(ctx, method, path, in, out)
+	return g.explain(c.Do(ctx, method, path, in, out))
 }
 
 // printJSON writes v indented, for --json.
@@ -123,5 +123,3 @@ func shortID(id string) string {
 
 // minuteUTC formats a time for tables.
 func minuteUTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
-
-func nodeVersion() string { return node.Version() }

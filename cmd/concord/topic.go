@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/node/api"
 )
 
@@ -178,8 +180,13 @@ func inviteRequest(cardPath, expires, role string) (api.InviteRequest, error) {
 	if cardPath == "" {
 		return req, usageError{fmt.Errorf("topic invite needs --card FILE: the invitee's card from `concord id --card` (or - to read it from stdin)")}
 	}
-	if d, err := time.ParseDuration(expires); err != nil || d <= 0 {
+	d, err := time.ParseDuration(expires)
+	if err != nil || d <= 0 {
 		return req, usageError{fmt.Errorf("--expires %q is not a positive duration such as 72h or 30m", expires)}
+	}
+	if d > crypto.MaxInvitationTTL {
+		return req, usageError{fmt.Errorf("--expires %s is too long: an invitation is valid for at most %s (30 days); give a shorter duration",
+			expires, strings.TrimSuffix(crypto.MaxInvitationTTL.String(), "0m0s"))}
 	}
 	if role != "member" && role != "admin" {
 		return req, usageError{fmt.Errorf("--role %q is not a role: use member or admin", role)}
@@ -188,7 +195,21 @@ func inviteRequest(cardPath, expires, role string) (api.InviteRequest, error) {
 	if err != nil {
 		return req, fmt.Errorf("reading the member card: %w", err)
 	}
+	if err := checkCard(card, cardPath); err != nil {
+		return req, err
+	}
 	return api.InviteRequest{Card: string(card), Expires: expires, Role: role}, nil
+}
+
+// checkCard parses the card before the daemon does, to say in words what
+// a card whose bytes no longer decode means: it was altered or damaged on
+// the way (the daemon would answer with the decoder's own error).
+func checkCard(card []byte, path string) error {
+	_, err := crypto.ParseArmoredCard(card)
+	if err != nil && strings.HasPrefix(err.Error(), "member card is malformed") {
+		return fmt.Errorf("the member card in %s was altered or corrupted: its signed content no longer decodes (%v); ask its owner for a fresh copy (`concord id --card`), sent as a file rather than pasted", inputName(path), errors.Unwrap(err))
+	}
+	return err
 }
 
 func newTopicJoinCmd(g *globals) *cobra.Command {

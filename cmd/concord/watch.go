@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -52,7 +54,7 @@ func (g *globals) watch(ctx context.Context, topicRef string) error {
 	}
 	body, err := client.Stream(ctx, "/v1/watch")
 	if err != nil {
-		return err
+		return g.explain(err)
 	}
 	defer body.Close()
 	// Said once the stream is open: from here on nothing is missed.
@@ -118,27 +120,14 @@ func watchLine(cells []string) string {
 	return strings.TrimRight(b.String(), " ") + "\n"
 }
 
-// resolveTopic finds one of this node's topics by ID, unique ID prefix (4
-// characters or more) or exact name, as the daemon does for TOPIC.
+// resolveTopic asks the daemon for the topic ref names: its resolver is
+// the one every other command's TOPIC goes through.
 func (g *globals) resolveTopic(ctx context.Context, ref string) (api.Topic, error) {
-	var topics []api.Topic
-	if err := g.call(ctx, "GET", "/v1/topics", nil, &topics); err != nil {
-		return api.Topic{}, err
+	var t api.Topic
+	err := g.call(ctx, "GET", "/v1/topics/"+url.PathEscape(ref), nil, &t)
+	var status *api.StatusError
+	if errors.As(err, &status) && status.Code == http.StatusNotFound && !strings.Contains(status.Message, "topic") {
+		return t, errors.New("the daemon cannot look up a topic: it runs an older concord; restart it with this version")
 	}
-	var matches []api.Topic
-	for _, t := range topics {
-		if t.ID == ref {
-			return t, nil
-		}
-		if t.Name == ref || (len(ref) >= 4 && strings.HasPrefix(t.ID, strings.ToLower(ref))) {
-			matches = append(matches, t)
-		}
-	}
-	switch len(matches) {
-	case 1:
-		return matches[0], nil
-	case 0:
-		return api.Topic{}, fmt.Errorf("no such topic %q: give a topic ID, a unique ID prefix or a topic name (see `concord topic list`)", ref)
-	}
-	return api.Topic{}, fmt.Errorf("topic %q is ambiguous: it matches %d topics; give more of the ID", ref, len(matches))
+	return t, err
 }

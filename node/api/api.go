@@ -22,6 +22,19 @@ type Status struct {
 	Equivocations []Equivocation `json:"equivocations"`
 	// Sync is, per topic, what this node holds and how its sync went.
 	Sync []TopicSync `json:"sync"`
+	// Disk is the space of the store's filesystem; absent when unreadable.
+	Disk *DiskStatus `json:"disk,omitempty"`
+}
+
+// DiskStatus is the free space of the filesystem holding the store.
+type DiskStatus struct {
+	Path         string `json:"path"`
+	FreeBytes    uint64 `json:"free_bytes"`
+	StoreBytes   uint64 `json:"store_bytes"`
+	ReserveBytes uint64 `json:"reserve_bytes"` // below: writes are refused
+	WarnBytes    uint64 `json:"warn_bytes"`    // below: the node warns
+	Low          bool   `json:"low"`           // free below warn_bytes
+	Full         bool   `json:"full"`          // free below reserve_bytes
 }
 
 // TopicSync is the sync state of one topic.

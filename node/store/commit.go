@@ -10,9 +10,11 @@ import (
 // ErrClosed reports a write to a closed store.
 var ErrClosed = errors.New("store is closed")
 
-// A write is one caller's transaction function and where to answer it.
+// A write is one caller's transaction function, the bytes it is expected
+// to write (0: small) and where to answer it.
 type write struct {
 	fn   func(txn *badger.Txn) error
+	size int
 	done chan error
 }
 
@@ -21,9 +23,16 @@ const maxGroup = 256
 
 // Update runs fn in a read-write transaction and returns once the result
 // is durably committed. fn must do all its checks before it writes: if it
-// returns an error, its group is retried without it.
+// returns an error, its group is retried without it. It fails with
+// ErrDiskFull, writing nothing, while the disk is below the reserve.
 func (s *Store) Update(ctx context.Context, fn func(txn *badger.Txn) error) error {
-	w := &write{fn: fn, done: make(chan error, 1)}
+	return s.update(ctx, 0, fn)
+}
+
+// update is Update for a write of about size bytes: groups are cut at
+// MaxGroupBytes so that the disk reserve covers one whole group.
+func (s *Store) update(ctx context.Context, size int, fn func(txn *badger.Txn) error) error {
+	w := &write{fn: fn, size: size, done: make(chan error, 1)}
 	// The read lock keeps Close from finishing while a write is being
 	// queued, so every queued write is committed by the loop's final drain.
 	s.closing.RLock()
@@ -48,7 +57,7 @@ func (s *Store) commitLoop() {
 	for {
 		select {
 		case w := <-s.writes:
-			s.commitGroup(s.gather(w))
+			s.run(w)
 		case <-s.stop:
 			s.drain()
 			return
@@ -56,18 +65,31 @@ func (s *Store) commitLoop() {
 	}
 }
 
-// gather takes w and whatever else is already queued, up to maxGroup.
-func (s *Store) gather(w *write) []*write {
-	group := []*write{w}
+// run commits w and whatever else is already queued, group by group.
+func (s *Store) run(w *write) {
+	for w != nil {
+		var group []*write
+		group, w = s.gather(w)
+		s.commit(group)
+	}
+}
+
+// gather takes w and whatever else is already queued, up to maxGroup
+// writes and MaxGroupBytes; it returns the write taken that did not fit.
+func (s *Store) gather(w *write) (group []*write, next *write) {
+	group, bytes := []*write{w}, w.size
 	for len(group) < maxGroup {
 		select {
 		case next := <-s.writes:
-			group = append(group, next)
+			if bytes+next.size > MaxGroupBytes {
+				return group, next
+			}
+			group, bytes = append(group, next), bytes+next.size
 		default:
-			return group
+			return group, nil
 		}
 	}
-	return group
+	return group, nil
 }
 
 // drain commits what was queued before Close.
@@ -75,11 +97,24 @@ func (s *Store) drain() {
 	for {
 		select {
 		case w := <-s.writes:
-			s.commitGroup(s.gather(w))
+			s.run(w)
 		default:
 			return
 		}
 	}
+}
+
+// commit checks the free space once for a whole group, then commits it:
+// below the reserve every write of the group fails and Badger writes
+// nothing.
+func (s *Store) commit(group []*write) {
+	if err := s.checkDisk(); err != nil {
+		for _, w := range group {
+			w.done <- err
+		}
+		return
+	}
+	s.commitGroup(group)
 }
 
 // commitGroup applies a group in one synced transaction. A write whose fn

@@ -76,10 +76,11 @@ var ErrBrokenChain = errors.New("prev does not match the author's stored envelop
 // envelope still enters its author's chain, so that the author's version
 // vector moves past it and sync stops fetching it again; the bulletin's
 // record is left as it was. PutEnvelope then returns Chained with the
-// refusal. ErrQuota stores nothing.
+// refusal. ErrQuota stores nothing, nor ErrDiskFull (below the reserve).
 func (s *Store) PutEnvelope(ctx context.Context, ref EnvelopeRef, raw []byte, rec *BulletinRecord) (PutResult, error) {
 	var out putOutcome
-	err := s.Update(ctx, func(txn *badger.Txn) error {
+	// Sized for the envelope and its record, which may be as large.
+	err := s.update(ctx, 2*len(raw), func(txn *badger.Txn) error {
 		var err error
 		out, err = s.putEnvelope(txn, ref, raw, rec)
 		return err

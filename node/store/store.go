@@ -55,6 +55,9 @@ type Store struct {
 	closing sync.RWMutex
 	closed  bool
 	quota   atomic.Uint64 // per author and topic, in bytes; 0: none
+	reserve atomic.Uint64 // free bytes below which writes fail; 0: none
+	// diskFull remembers the last check's verdict, to log only changes.
+	diskFull atomic.Bool
 
 	// Owned by the commit loop.
 	recvSeq       uint64
@@ -111,7 +114,7 @@ func (s *Store) gcLoop() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			for s.db.RunValueLogGC(0.5) == nil {
+			for s.roomForGC() && s.db.RunValueLogGC(0.5) == nil {
 			}
 		}
 	}

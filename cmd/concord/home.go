@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/concordnet/concord/node"
 	"github.com/concordnet/concord/node/api"
 )
@@ -71,10 +73,8 @@ func lockHolder(lockPath string) (int, bool) {
 		return 0, false
 	}
 	defer f.Close()
-	// Linux's dev_t encoding, as glibc's major() and minor() decode it.
-	dev := uint64(st.Dev)
-	major, minor := (dev>>8)&0xfff|(dev>>32)&^0xfff, dev&0xff|(dev>>12)&^0xff
-	want := fmt.Sprintf("%02x:%02x:%d", major, minor, st.Ino)
+	dev := uint64(st.Dev) // Dev is int32 or uint64 by platform
+	want := fmt.Sprintf("%02x:%02x:%d", unix.Major(dev), unix.Minor(dev), st.Ino)
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		// 1: FLOCK  ADVISORY  WRITE 12345 fe:00:9978248 0 EOF

@@ -25,6 +25,8 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("GET /v1/peers", n.handlePeers)
 	mux.HandleFunc("POST /v1/connect", n.handleConnect)
 	mux.HandleFunc("GET /v1/backup", n.handleBackup)
+	mux.HandleFunc("GET /v1/imports", n.handleImportLookup)
+	mux.HandleFunc("POST /v1/imports", n.handleImportRecord)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.registry, promhttp.HandlerOpts{}))
 	// Go's profiles, for operators chasing memory or CPU: the socket is
 	// the daemon user's alone, like every other route.

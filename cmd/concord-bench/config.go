@@ -39,10 +39,12 @@ type config struct {
 	rssBulletins, rssWorkers, rssTopics int
 	rssCap                              int
 	settle                              time.Duration
+
+	interopBulletins int
 }
 
 // groups are the names -scenarios accepts, one per kind of measurement.
-var groups = []string{"latency", "throughput", "ingest", "crypto", "catchup", "rss"}
+var groups = []string{"latency", "throughput", "ingest", "crypto", "catchup", "rss", "interop"}
 
 // quickValues replace the defaults under -quick, for flags not given
 // explicitly: small enough that CI runs the whole harness in under a
@@ -51,7 +53,7 @@ var quickValues = map[string]string{
 	"nodes": "5", "msgs": "40", "rate": "20", "drain": "5s",
 	"tp-start": "50", "tp-max": "400", "tp-step": "1s", "tp-fine": "0",
 	"missed": "300", "ingest-workers": "16", "crypto-4k": "30", "crypto-256k": "5",
-	"rss-bulletins": "2000", "settle": "1s",
+	"rss-bulletins": "2000", "settle": "1s", "interop-bulletins": "500",
 }
 
 func parseConfig(args []string, stderr io.Writer) (config, error) {
@@ -95,6 +97,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.rssTopics, "rss-topics", 16, "topics the bulletins are spread over (publications on one topic are serialized)")
 	fs.IntVar(&c.rssCap, "rss-cap", 0, "run the daemon of the rss scenarios in a memory cgroup of this many MiB, as systemd's MemoryMax= would, with GOMEMLIMIT at 3/4 of it (Linux, root; 0: no cap)")
 	fs.DurationVar(&c.settle, "settle", 3*time.Second, "pause before reading a process's memory")
+	fs.IntVar(&c.interopBulletins, "interop-bulletins", 10000, "generated bulletins exported and imported in the interop scenarios")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -150,6 +153,8 @@ func (c *config) finish(nodes, scenarios string) error {
 		return fmt.Errorf("-rss-cap must be 0 (no cap) or a number of MiB")
 	case c.rssBulletins < 1 || c.rssWorkers < 1 || c.rssTopics < 1:
 		return fmt.Errorf("-rss-bulletins, -rss-workers and -rss-topics must be positive")
+	case c.interopBulletins < 1:
+		return fmt.Errorf("-interop-bulletins must be positive")
 	}
 	return nil
 }

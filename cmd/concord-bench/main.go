@@ -84,6 +84,7 @@ var scenarios = []scenario{
 	{[]string{"ingest", "catchup"}, benchMissed}, // one setup for both
 	{[]string{"crypto"}, benchCrypto},
 	{[]string{"rss"}, benchRSS},
+	{[]string{"interop"}, benchInterop},
 }
 
 func run(ctx context.Context, cfg config, log io.Writer) (*Report, error) {

@@ -84,6 +84,7 @@ else ~/.concord.`,
 	root.AddGroup(&cobra.Group{ID: "analyst", Title: "Analyst commands:"})
 	for _, c := range []*cobra.Command{
 		newCategoriesCmd(g), newTopicCmd(g), newPublishCmd(g), newReviseCmd(g), newRevokeCmd(g), newListCmd(g), newShowCmd(g), newWatchCmd(g),
+		newExportCmd(g), newImportCmd(g),
 	} {
 		c.GroupID = "analyst"
 		root.AddCommand(c)

@@ -73,6 +73,24 @@ func (g *globals) printStream(ctx context.Context, body io.Reader, topicID strin
 	if !g.json {
 		fmt.Fprint(stdout, watchLine(strings.Split(listHeader, "\t")))
 	}
+	return eachStreamed(ctx, body, topicID, func(b api.Bulletin) error {
+		if g.json {
+			return json.NewEncoder(stdout).Encode(b)
+		}
+		cells := dir.row(ctx, b)
+		line := make([]string, len(cells))
+		for i, cell := range cells {
+			line[i] = fmt.Sprint(cell)
+		}
+		fmt.Fprint(stdout, watchLine(line))
+		return nil
+	})
+}
+
+// eachStreamed calls fn with each bulletin of the watch stream that is on
+// topicID (any topic if empty) until the stream ends, ctx is cancelled
+// (then it returns nil) or fn fails.
+func eachStreamed(ctx context.Context, body io.Reader, topicID string, fn func(api.Bulletin) error) error {
 	dec := json.NewDecoder(body)
 	for {
 		var b api.Bulletin
@@ -88,18 +106,9 @@ func (g *globals) printStream(ctx context.Context, body io.Reader, topicID strin
 		if topicID != "" && b.Topic != topicID {
 			continue
 		}
-		if g.json {
-			if err := json.NewEncoder(stdout).Encode(b); err != nil {
-				return err
-			}
-			continue
+		if err := fn(b); err != nil {
+			return err
 		}
-		cells := dir.row(ctx, b)
-		line := make([]string, len(cells))
-		for i, cell := range cells {
-			line[i] = fmt.Sprint(cell)
-		}
-		fmt.Fprint(stdout, watchLine(line))
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 //	'v' validUntil(8, Unix seconds) bulletinID  → nothing                 expiry index (retention)
 //	'r' recvSeq(8)                              → bulletinID              change feed
 //	'm' name                                    → metadata ("schema": the store schema version, see migrate.go)
+//	'i' source                                  → bulletinID              imported foreign objects (imports.go)
 const (
 	pfxEnvelope    = 'e'
 	pfxAuthorLog   = 'a'
@@ -36,6 +37,7 @@ const (
 	pfxExpiry      = 'v'
 	pfxMeta        = 'm'
 	pfxUsage       = 'u'
+	pfxImport      = 'i'
 )
 
 func key(prefix byte, parts ...[]byte) []byte {

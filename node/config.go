@@ -30,6 +30,8 @@ type Config struct {
 	Limits  LimitsConfig  `toml:"limits"`
 	Disk    DiskConfig    `toml:"disk"`
 	Metrics MetricsConfig `toml:"metrics"`
+	Search  SearchConfig  `toml:"search"`
+	Alerts  AlertsConfig  `toml:"alerts"`
 }
 
 // MetricsConfig sets the optional Prometheus listener. The API socket
@@ -85,13 +87,14 @@ func DefaultConfig(name, country string) Config {
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Limits:  DefaultLimits(),
 		Disk:    DefaultDisk(),
+		Search:  DefaultSearch(),
 	}
 }
 
 // LoadConfig reads and validates a config file. Unknown keys are errors:
 // a typo must not silently fall back to a default.
 func LoadConfig(path string) (Config, error) {
-	c := Config{Limits: DefaultLimits(), Disk: DefaultDisk()} // a config written before [limits] or [disk] existed
+	c := Config{Limits: DefaultLimits(), Disk: DefaultDisk(), Search: DefaultSearch()} // a config written before these sections existed
 	md, err := toml.DecodeFile(path, &c)
 	if err != nil {
 		return c, fmt.Errorf("config %s: %w", path, err)
@@ -150,6 +153,12 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Disk.validate(); err != nil {
+		return err
+	}
+	if err := c.Search.validate(c.Member.Country); err != nil {
+		return err
+	}
+	if err := c.Alerts.validate(); err != nil {
 		return err
 	}
 	return c.Limits.validate()
@@ -267,6 +276,28 @@ format = {{printf "%q" .Log.Format}}
 # /metrics anyway). It has no authentication: keep it on loopback, or
 # behind the host firewall (see docs/operations.md, Monitoring).
 listen = {{printf "%q" .Metrics.Listen}}
+
+[search]
+# An entity value held by more than common_threshold bulletins (a country's
+# switchboard, a port's name) is too frequent to mean anything: concord
+# related and alerts report how many bulletins hold it instead of listing
+# them.
+common_threshold = {{.Search.CommonThreshold}}
+# TYPE:VALUE terms that related and alerts leave out: known noise, such as
+# an agency's own hotline, e.g. ["phone:+33 1 40 97 20 00"]. A phone number
+# without + is read as one of member.country.
+exclude = {{list .Search.Exclude}}
+
+[alerts]
+# Where alerts (watchlist matches and entities shared with other
+# originators' bulletins, see concord watchlist and concord alerts) are
+# handed to the agency's own systems, one JSON object each. exec: a command
+# and its arguments, run without a shell, with the alert on its stdin (at
+# most 4 at once, each killed after 10 s; failures are logged). file: an
+# absolute path, appended one JSON line an alert (created mode 0600).
+# Empty: none; alerts are kept by the node either way.
+exec = {{printf "%q" .Alerts.Exec}}
+file = {{printf "%q" .Alerts.File}}
 `))
 
 func tomlList(items []string) string {

@@ -119,6 +119,7 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	n.spawn(n.syncLoop)
 	n.spawn(n.retentionLoop)
 	n.spawn(n.diskLoop)
+	n.spawn(n.alertLoop) // watchlists and alerts follow the change feed (alerts.go)
 	log.Info("daemon started", "home", string(h), "member", id.MemberID(), "peer", id.PeerID().String(), "addrs", n.Addrs())
 	return n, nil
 }

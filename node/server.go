@@ -27,12 +27,16 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("GET /v1/backup", n.handleBackup)
 	mux.HandleFunc("GET /v1/imports", n.handleImportLookup)
 	mux.HandleFunc("POST /v1/imports", n.handleImportRecord)
+	mux.HandleFunc("GET /v1/search", n.handleSearch)
+	mux.HandleFunc("GET /v1/bulletins/{id}/related", n.handleRelated)
+	mux.HandleFunc("POST /v1/reindex", n.handleReindex)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.registry, promhttp.HandlerOpts{}))
 	// Go's profiles, for operators chasing memory or CPU: the socket is
 	// the daemon user's alone, like every other route.
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	n.topicRoutes(mux)
+	n.alertRoutes(mux) // watchlist and alerts (server_alerts.go)
 	return mux
 }
 

@@ -41,10 +41,11 @@ type config struct {
 	settle                              time.Duration
 
 	interopBulletins int
+	searchBulletins  int
 }
 
 // groups are the names -scenarios accepts, one per kind of measurement.
-var groups = []string{"latency", "throughput", "ingest", "crypto", "catchup", "rss", "interop"}
+var groups = []string{"latency", "throughput", "ingest", "crypto", "catchup", "rss", "interop", "search"}
 
 // quickValues replace the defaults under -quick, for flags not given
 // explicitly: small enough that CI runs the whole harness in under a
@@ -54,6 +55,7 @@ var quickValues = map[string]string{
 	"tp-start": "50", "tp-max": "400", "tp-step": "1s", "tp-fine": "0",
 	"missed": "300", "ingest-workers": "16", "crypto-4k": "30", "crypto-256k": "5",
 	"rss-bulletins": "2000", "settle": "1s", "interop-bulletins": "500",
+	"search-bulletins": "2000",
 }
 
 func parseConfig(args []string, stderr io.Writer) (config, error) {
@@ -98,6 +100,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.rssCap, "rss-cap", 0, "run the daemon of the rss scenarios in a memory cgroup of this many MiB, as systemd's MemoryMax= would, with GOMEMLIMIT at 3/4 of it (Linux, root; 0: no cap)")
 	fs.DurationVar(&c.settle, "settle", 3*time.Second, "pause before reading a process's memory")
 	fs.IntVar(&c.interopBulletins, "interop-bulletins", 10000, "generated bulletins exported and imported in the interop scenarios")
+	fs.IntVar(&c.searchBulletins, "search-bulletins", 100000, "generated bulletins (5 entities each) indexed and queried in the search scenarios")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -155,6 +158,8 @@ func (c *config) finish(nodes, scenarios string) error {
 		return fmt.Errorf("-rss-bulletins, -rss-workers and -rss-topics must be positive")
 	case c.interopBulletins < 1:
 		return fmt.Errorf("-interop-bulletins must be positive")
+	case c.searchBulletins < 1:
+		return fmt.Errorf("-search-bulletins must be positive")
 	}
 	return nil
 }

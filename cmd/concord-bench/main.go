@@ -85,6 +85,7 @@ var scenarios = []scenario{
 	{[]string{"crypto"}, benchCrypto},
 	{[]string{"rss"}, benchRSS},
 	{[]string{"interop"}, benchInterop},
+	{[]string{"search"}, benchSearch},
 }
 
 func run(ctx context.Context, cfg config, log io.Writer) (*Report, error) {

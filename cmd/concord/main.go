@@ -77,6 +77,7 @@ else ~/.concord.`,
 	root.AddGroup(&cobra.Group{ID: "node", Title: "Node commands:"})
 	for _, c := range []*cobra.Command{
 		newInitCmd(g), newDaemonCmd(g), newIDCmd(g), newStatusCmd(g), newPeersCmd(g), newConnectCmd(g), newDemoCmd(g), newBackupCmd(g), newRestoreCmd(g), newVersionCmd(g),
+		newReindexCmd(g),
 	} {
 		c.GroupID = "node"
 		root.AddCommand(c)
@@ -84,7 +85,9 @@ else ~/.concord.`,
 	root.AddGroup(&cobra.Group{ID: "analyst", Title: "Analyst commands:"})
 	for _, c := range []*cobra.Command{
 		newCategoriesCmd(g), newTopicCmd(g), newPublishCmd(g), newReviseCmd(g), newRevokeCmd(g), newListCmd(g), newShowCmd(g), newWatchCmd(g),
+		newWatchlistCmd(g), newAlertsCmd(g),
 		newExportCmd(g), newImportCmd(g),
+		newSearchCmd(g), newRelatedCmd(g),
 	} {
 		c.GroupID = "analyst"
 		root.AddCommand(c)

@@ -56,20 +56,35 @@ checking its SHA-256; it never overwrites a file.`,
 					return err
 				}
 			}
-			switch {
-			case g.json:
-				return printJSON(stdout, b)
-			case markdown:
+			if markdown {
 				_, err := stdout.Write(protocol.RenderMarkdown(b.Bulletin))
 				return err
 			}
+			rel, err := g.related(c.Context(), b.ID, relatedInShow)
+			if err != nil {
+				return fmt.Errorf("bulletin %s: looking up related bulletins: %w", b.ID, err)
+			}
+			if g.json {
+				return printJSON(stdout, shownBulletin{b, rel.Groups})
+			}
 			printBulletin(c.Context(), stdout, dir, b)
+			printRelatedSummary(stdout, rel.Groups)
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&markdown, "markdown", false, "print the bulletin as Markdown with YAML front matter")
 	c.Flags().StringVar(&saveDir, "save-attachments", "", "save the attachments into this directory")
 	return c
+}
+
+// relatedInShow is how many related bulletins show names per entity.
+const relatedInShow = 3
+
+// shownBulletin is show --json of a readable bulletin: the Bulletin, and
+// the groups of related bulletins (see concord related).
+type shownBulletin struct {
+	api.Bulletin
+	Related []api.RelatedGroup `json:"related"`
 }
 
 // showSealed describes a bulletin this member may not read. It is not an

@@ -21,22 +21,30 @@ import (
 
 func newWatchCmd(g *globals) *cobra.Command {
 	var topic string
+	var alerts bool
 	c := &cobra.Command{
-		Use:   "watch [--topic T]",
+		Use:   "watch [--topic T] [--alerts]",
 		Short: "Print new bulletins as they arrive, until interrupted",
 		Long: `Print each bulletin this node stores from now on, published here or received
 from a partner: one table line each, or with --json one JSON object a line.
+With --alerts it prints instead each alert this node raises (see concord
+alerts): one line each, or with --json one JSON object a line.
 Runs until Ctrl-C (exit status 0).`,
 		Example: `  concord watch --topic "West Africa cocaine route"
-  concord watch --json | jq -r .title`,
+  concord watch --json | jq -r .title
+  concord watch --alerts --json`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if alerts {
+				return g.watchAlertsOn(ctx, topic)
+			}
 			return g.watch(ctx, topic)
 		},
 	}
 	c.Flags().StringVar(&topic, "topic", "", "only this topic (ID, unique prefix or name)")
+	c.Flags().BoolVar(&alerts, "alerts", false, "print alerts (watchlist matches, correlations) instead of bulletins")
 	return c
 }
 
@@ -91,26 +99,50 @@ func (g *globals) printStream(ctx context.Context, body io.Reader, topicID strin
 // topicID (any topic if empty) until the stream ends, ctx is cancelled
 // (then it returns nil) or fn fails.
 func eachStreamed(ctx context.Context, body io.Reader, topicID string, fn func(api.Bulletin) error) error {
+	return eachStreamedOf(ctx, body, "bulletins", func(b api.Bulletin) error {
+		if topicID != "" && b.Topic != topicID {
+			return nil
+		}
+		return fn(b)
+	})
+}
+
+// eachStreamedOf calls fn with each object of a newline-delimited JSON
+// stream of what (bulletins, alerts) until the stream ends, ctx is
+// cancelled (then it returns nil) or fn fails.
+func eachStreamedOf[T any](ctx context.Context, body io.Reader, what string, fn func(T) error) error {
 	dec := json.NewDecoder(body)
 	for {
-		var b api.Bulletin
-		if err := dec.Decode(&b); err != nil {
+		var v T
+		if err := dec.Decode(&v); err != nil {
 			switch {
 			case ctx.Err() != nil:
 				return nil // interrupted: the normal way to stop
 			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 				return errors.New("the daemon ended the stream (was it stopped?)")
 			}
-			return fmt.Errorf("reading the stream of bulletins: %w", err)
+			return fmt.Errorf("reading the stream of %s: %w", what, err)
 		}
-		if topicID != "" && b.Topic != topicID {
-			continue
-		}
-		if err := fn(b); err != nil {
+		if err := fn(v); err != nil {
 			return err
 		}
 	}
 }
+
+// watchAlertsOn streams alerts about bulletins of topicRef (any if empty).
+func (g *globals) watchAlertsOn(ctx context.Context, topicRef string) error {
+	var topic api.Topic
+	if topicRef != "" {
+		var err error
+		if topic, err = g.resolveTopic(ctx, topicRef); err != nil {
+			return err
+		}
+	}
+	return g.watchAlerts(ctx, topic.ID)
+}
+
+// writeJSONLine writes v as one line of JSON, for streams.
+func writeJSONLine(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
 
 // watchLine lays out one line in fixed columns: a stream cannot be
 // aligned after the fact as list's table is.

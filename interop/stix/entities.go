@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/concordnet/concord/internal/iso3166"
 	"github.com/concordnet/concord/protocol"
 )
 
@@ -79,9 +80,10 @@ func standardObject(b *protocol.Bulletin, en protocol.Entity) object {
 func locationObject(b *protocol.Bulletin, en protocol.Entity) object {
 	o := sdo("location", "", b.Created, b.Modified)
 	o["name"] = en.Value
-	if c := strings.ToUpper(en.Fields["country"]); alpha2[c] != "" {
-		o["country"] = alpha2[c]
-	} else if len(c) == 2 && isAlpha2(c) {
+	c := strings.ToUpper(en.Fields["country"])
+	if a, ok := iso3166.Alpha2(c); ok {
+		o["country"] = a
+	} else if iso3166.IsAlpha2(c) {
 		o["country"] = c
 	}
 	lat, err1 := strconv.ParseFloat(en.Fields["latitude"], 64)
@@ -93,15 +95,6 @@ func locationObject(b *protocol.Bulletin, en protocol.Entity) object {
 		return nil
 	}
 	return o
-}
-
-func isAlpha2(c string) bool {
-	for _, a := range alpha2 {
-		if a == c {
-			return true
-		}
-	}
-	return false
 }
 
 var (

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/concordnet/concord/internal/iso3166"
 	"github.com/concordnet/concord/interop"
 	"github.com/concordnet/concord/protocol"
 )
@@ -232,7 +233,10 @@ func originatorObjects(id string, org *originator) []object {
 	ident["extensions"] = object{ExtensionID: object{"extension_type": "property-extension",
 		"member": org.o.Member, "country": org.o.Country}}
 	loc := sdo("location", locationID(org.o.Country), org.created, org.created)
-	loc["country"] = cmp.Or(alpha2[org.o.Country], org.o.Country)
+	loc["country"] = org.o.Country
+	if a, ok := iso3166.Alpha2(org.o.Country); ok {
+		loc["country"] = a
+	}
 	loc["name"] = org.o.Country
 	rel := sdo("relationship", locatedAtID(id), org.created, org.created)
 	rel["relationship_type"] = "located-at"

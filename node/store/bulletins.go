@@ -78,7 +78,7 @@ func expiryKey(t time.Time, id string) []byte {
 }
 
 // index writes rec, replacing old (nil for a new bulletin) and its index
-// entries. Each change moves the record to the head of the change feed,
+// entries, the search indexes included (indexDoc). Each change moves the record to the head of the change feed,
 // so watchers see revisions and revocations; an expired record leaves the
 // feed, as retention is local housekeeping, not news. Called inside the
 // commit loop, so recvSeq needs no lock.
@@ -117,7 +117,10 @@ func (s *Store) index(txn *badger.Txn, old, rec *BulletinRecord) error {
 			return err
 		}
 	}
-	return nil
+	if s.noIndex.Load() {
+		return nil
+	}
+	return indexDoc(txn, rec)
 }
 
 // loadRecvSeq reads the last receive sequence once, on the first write.
@@ -161,17 +164,7 @@ type Query struct {
 // List returns the bulletins matching q, newest created first. It walks
 // the most selective index and filters by the other criteria.
 func (s *Store) List(q Query) ([]BulletinRecord, error) {
-	var prefix []byte
-	switch {
-	case q.Topic != nil:
-		prefix = key(pfxIndex, []byte{idxTopic}, q.Topic[:], []byte{0})
-	case q.Category != "":
-		prefix = key(pfxIndex, []byte{idxCategory}, []byte(q.Category), []byte{0})
-	case q.Originator != "":
-		prefix = key(pfxIndex, []byte{idxOriginator}, []byte(q.Originator), []byte{0})
-	default:
-		prefix = key(pfxIndex, []byte{idxAll}, []byte{0})
-	}
+	prefix := q.listPrefix()
 	out := []BulletinRecord{}
 	err := s.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, Reverse: true})
@@ -199,6 +192,20 @@ func (s *Store) List(q Query) ([]BulletinRecord, error) {
 		return nil
 	})
 	return out, err
+}
+
+// listPrefix is the prefix of the most selective list index for q.
+func (q Query) listPrefix() []byte {
+	switch {
+	case q.Topic != nil:
+		return key(pfxIndex, []byte{idxTopic}, q.Topic[:], []byte{0})
+	case q.Category != "":
+		return key(pfxIndex, []byte{idxCategory}, []byte(q.Category), []byte{0})
+	case q.Originator != "":
+		return key(pfxIndex, []byte{idxOriginator}, []byte(q.Originator), []byte{0})
+	default:
+		return key(pfxIndex, []byte{idxAll}, []byte{0})
+	}
 }
 
 func (q Query) matches(r BulletinRecord) bool {

@@ -40,6 +40,34 @@ const (
 	pfxImport      = 'i'
 )
 
+// Search indexes (index_*.go), kept in the record's own transaction;
+// entries exist only for bulletins readable here (not sealed, revoked or
+// expired). Values and words never contain 0x00 (see clipValue).
+//
+//	'n' type 0x00 value 0x00 created(12) bulletinID → nothing            entity postings, newest last (created: see createdKey)
+//	'c' type 0x00 value                         → count(8)                bulletins posted under an entity key
+//	'w' word 0x00 bulletinID                    → term frequency (uvarint) full-text postings
+//	'f' bulletinID                              → docInfo (index_doc.go)  reverse entry: the bulletin's keys, words and filter fields
+//	'm' "text"                                  → docs(8) words(8)        full-text totals (ranking)
+const (
+	pfxEntity      = 'n'
+	pfxEntityCount = 'c'
+	pfxWord        = 'w'
+	pfxDoc         = 'f'
+)
+
+// Watchlists and alerts (watch.go): the analyst's own, never shared.
+//
+//	'W' entryID                                 → watchlist entry (JSON)
+//	'A' alertSeq(8)                             → alert (JSON)
+//	'S' sha256(kind, bulletin, version, entry, term) → alertSeq(8)   alerts raised, so none is raised twice
+//	'm' "alert-cursor"                          → recvSeq(8)              change feed position alerts were raised up to
+const (
+	pfxWatch     = 'W'
+	pfxAlert     = 'A'
+	pfxAlertSeen = 'S'
+)
+
 func key(prefix byte, parts ...[]byte) []byte {
 	k := []byte{prefix}
 	for _, p := range parts {

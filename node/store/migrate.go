@@ -15,7 +15,8 @@ import (
 //
 //	1 (no key): list indexes keyed by Unix nanoseconds; no usage counters
 //	2: list indexes keyed by createdKey; per-author usage counters
-const schemaVersion = 2
+//	3: entity and full-text search indexes (index_*.go)
+const schemaVersion = 3
 
 var schemaKey = key(pfxMeta, []byte("schema"))
 
@@ -36,6 +37,23 @@ func migrate(db *badger.DB, log *slog.Logger) error {
 	case v > schemaVersion:
 		return fmt.Errorf("the store has schema %d, newer than the %d this concord knows: run the newer concord that wrote it", v, schemaVersion)
 	}
+	if v < 2 {
+		if err := migrateTo2(db, log, v); err != nil {
+			return err
+		}
+	}
+	n, err := rebuildSearchIndexes(db, log)
+	if err != nil {
+		return fmt.Errorf("building the search indexes: %w", err)
+	}
+	if n > 0 {
+		log.Info("search indexes built", "from_schema", max(v, 1), "to_schema", schemaVersion, "bulletins", n)
+	}
+	return db.Update(func(txn *badger.Txn) error { return txn.Set(schemaKey, u64(schemaVersion)) })
+}
+
+// migrateTo2 rebuilds the list indexes and counts each author's usage.
+func migrateTo2(db *badger.DB, log *slog.Logger, v uint64) error {
 	if err := deletePrefix(db, []byte{pfxIndex}); err != nil {
 		return fmt.Errorf("removing the old list indexes: %w", err)
 	}
@@ -48,9 +66,9 @@ func migrate(db *badger.DB, log *slog.Logger) error {
 		return fmt.Errorf("counting each member's envelopes: %w", err)
 	}
 	if n > 0 || authors > 0 {
-		log.Info("store upgraded", "from_schema", max(v, 1), "to_schema", schemaVersion, "bulletins", n, "authors", authors)
+		log.Info("store upgraded", "from_schema", max(v, 1), "to_schema", 2, "bulletins", n, "authors", authors)
 	}
-	return db.Update(func(txn *badger.Txn) error { return txn.Set(schemaKey, u64(schemaVersion)) })
+	return nil
 }
 
 // readSchema returns the stored schema version, 0 if none is stored.

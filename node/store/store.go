@@ -58,6 +58,8 @@ type Store struct {
 	reserve atomic.Uint64 // free bytes below which writes fail; 0: none
 	// diskFull remembers the last check's verdict, to log only changes.
 	diskFull atomic.Bool
+	// noIndex turns the search indexes off (SetIndexing), for benchmarks.
+	noIndex atomic.Bool
 
 	// Owned by the commit loop.
 	recvSeq       uint64

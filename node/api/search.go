@@ -1,0 +1,110 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/concordnet/concord/protocol"
+)
+
+// SearchHit is one answer of GET /v1/search: the bulletin as list shows
+// it, how well it matched, what matched, and a short excerpt around the
+// first match.
+type SearchHit struct {
+	Bulletin
+	Score   float64  `json:"score"`
+	Matches []string `json:"matches"`
+	Excerpt string   `json:"excerpt,omitempty"`
+}
+
+// UnmarshalJSON decodes the bulletin with its own decoder (which the
+// embedding would otherwise use alone, dropping score and matches), then
+// the hit's fields.
+func (h *SearchHit) UnmarshalJSON(data []byte) error {
+	if err := h.Bulletin.UnmarshalJSON(data); err != nil {
+		return err
+	}
+	var extra struct {
+		Score   float64  `json:"score"`
+		Matches []string `json:"matches"`
+		Excerpt string   `json:"excerpt"`
+	}
+	if err := json.Unmarshal(data, &extra); err != nil {
+		return err
+	}
+	h.Score, h.Matches, h.Excerpt = extra.Score, extra.Matches, extra.Excerpt
+	return nil
+}
+
+// Related answers GET /v1/bulletins/{id}/related: the other bulletins
+// this node can read that share a normalised entity with bulletin ID,
+// grouped by entity.
+type Related struct {
+	ID     string         `json:"id"`
+	Groups []RelatedGroup `json:"groups"`
+}
+
+// RelatedGroup is one shared entity and the other bulletins holding it.
+type RelatedGroup struct {
+	Entity  string `json:"entity"` // TYPE:VALUE, normalised
+	Type    string `json:"type"`
+	Value   string `json:"value"`
+	Flagged bool   `json:"flagged,omitempty"` // the value failed its type's check
+	// Total counts the other bulletins holding the entity; Bulletins lists
+	// the newest of them (up to the request's limit), none when Common.
+	Total int `json:"total"`
+	// Common is set when Total is above [search] common_threshold: the
+	// value is too frequent to mean anything, so it is only counted.
+	Common    bool              `json:"common,omitempty"`
+	Bulletins []RelatedBulletin `json:"bulletins"`
+}
+
+// RelatedBulletin names one related bulletin: where it is and who wrote it.
+type RelatedBulletin struct {
+	ID         string              `json:"id"`
+	Topic      string              `json:"topic"`
+	TopicName  string              `json:"topic_name"`
+	Category   string              `json:"category"`
+	Author     string              `json:"author"`
+	Originator protocol.Originator `json:"originator"`
+	Created    time.Time           `json:"created"`
+	TLP        string              `json:"tlp"`
+	Title      string              `json:"title"`
+}
+
+// ReindexProgress is one line of the stream POST /v1/reindex answers:
+// progress lines, then one with Finished (or Error) set.
+type ReindexProgress struct {
+	Done     int    `json:"done"`
+	Total    int    `json:"total"`
+	Finished bool   `json:"finished,omitempty"`
+	Elapsed  string `json:"elapsed,omitempty"` // Go duration, on the last line
+	Error    string `json:"error,omitempty"`
+}
+
+// PostStream sends a POST without a body and returns the streamed answer
+// (newline-delimited JSON) for the caller to read and close: for actions
+// that report progress while they run, such as reindex.
+func (c *Client) PostStream(ctx context.Context, path string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://concord"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w for home %s; start it with `concord daemon`", ErrNoDaemon, c.home)
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		var e Error
+		if json.NewDecoder(resp.Body).Decode(&e) != nil || e.Error == "" {
+			e.Error = resp.Status
+		}
+		return nil, &StatusError{Code: resp.StatusCode, Message: e.Error}
+	}
+	return resp.Body, nil
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -126,6 +127,9 @@ func (r *Report) writeMarkdown(w io.Writer) {
 func show(v *float64) string {
 	if v == nil {
 		return "–"
+	}
+	if *v == math.Trunc(*v) && math.Abs(*v) < 1e15 {
+		return strconv.FormatInt(int64(*v), 10) // counts print whole, not as 4.8e+08
 	}
 	return strings.TrimSuffix(fmt.Sprintf("%g", *v), ".0")
 }

@@ -205,13 +205,9 @@ func refCell(r api.AlertRef) string {
 
 // watchAlerts streams alerts: each new one until interrupted.
 func (g *globals) watchAlerts(ctx context.Context, topicID string) error {
-	client, err := g.client()
+	body, err := g.stream(ctx, "/v1/alerts/watch")
 	if err != nil {
 		return err
-	}
-	body, err := client.Stream(ctx, "/v1/alerts/watch")
-	if err != nil {
-		return g.explain(err)
 	}
 	defer body.Close()
 	fmt.Fprintln(stderr, "watching alerts; press Ctrl-C to stop")

@@ -204,13 +204,9 @@ func (g *globals) exportFeed(ctx context.Context, f *exportFlags, dir string) er
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	client, err := g.client()
+	body, err := g.stream(ctx, "/v1/watch")
 	if err != nil {
 		return err
-	}
-	body, err := client.Stream(ctx, "/v1/watch")
-	if err != nil {
-		return g.explain(err)
 	}
 	defer body.Close()
 	if err := g.writeFeedOnce(ctx, f.topic, dir); err != nil {

@@ -56,13 +56,9 @@ func (g *globals) watch(ctx context.Context, topicRef string) error {
 			return err
 		}
 	}
-	client, err := g.client()
+	body, err := g.stream(ctx, "/v1/watch")
 	if err != nil {
 		return err
-	}
-	body, err := client.Stream(ctx, "/v1/watch")
-	if err != nil {
-		return g.explain(err)
 	}
 	defer body.Close()
 	// Said once the stream is open: from here on nothing is missed.
@@ -171,4 +167,18 @@ func (g *globals) resolveTopic(ctx context.Context, ref string) (api.Topic, erro
 		return t, errors.New("the daemon cannot look up a topic: it runs an older concord; restart it with this version")
 	}
 	return t, err
+}
+
+// stream opens a streaming route of the local API (newline-delimited
+// JSON until the context ends), saying why when no daemon answers.
+func (g *globals) stream(ctx context.Context, path string) (io.ReadCloser, error) {
+	client, err := g.client()
+	if err != nil {
+		return nil, err
+	}
+	body, err := client.Stream(ctx, path)
+	if err != nil {
+		return nil, g.explain(err)
+	}
+	return body, nil
 }

@@ -78,7 +78,18 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 // Stream opens a streaming GET; the caller reads newline-delimited JSON
 // from the body and closes it.
 func (c *Client) Stream(ctx context.Context, path string) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://concord"+path, nil)
+	return c.openStream(ctx, http.MethodGet, path)
+}
+
+// PostStream sends a POST without a body and returns the streamed answer
+// (newline-delimited JSON) for the caller to read and close: for actions
+// that report progress while they run, such as reindex.
+func (c *Client) PostStream(ctx context.Context, path string) (io.ReadCloser, error) {
+	return c.openStream(ctx, http.MethodPost, path)
+}
+
+func (c *Client) openStream(ctx context.Context, method, path string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://concord"+path, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +100,9 @@ func (c *Client) Stream(ctx context.Context, path string) (io.ReadCloser, error)
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
 		var e Error
-		json.NewDecoder(resp.Body).Decode(&e)
+		if json.NewDecoder(resp.Body).Decode(&e) != nil || e.Error == "" {
+			e.Error = resp.Status
+		}
 		return nil, &StatusError{Code: resp.StatusCode, Message: e.Error}
 	}
 	return resp.Body, nil

@@ -1,11 +1,7 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"time"
 
 	"github.com/concordnet/concord/protocol"
@@ -84,27 +80,4 @@ type ReindexProgress struct {
 	Finished bool   `json:"finished,omitempty"`
 	Elapsed  string `json:"elapsed,omitempty"` // Go duration, on the last line
 	Error    string `json:"error,omitempty"`
-}
-
-// PostStream sends a POST without a body and returns the streamed answer
-// (newline-delimited JSON) for the caller to read and close: for actions
-// that report progress while they run, such as reindex.
-func (c *Client) PostStream(ctx context.Context, path string) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://concord"+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w for home %s; start it with `concord daemon`", ErrNoDaemon, c.home)
-	}
-	if resp.StatusCode/100 != 2 {
-		defer resp.Body.Close()
-		var e Error
-		if json.NewDecoder(resp.Body).Decode(&e) != nil || e.Error == "" {
-			e.Error = resp.Status
-		}
-		return nil, &StatusError{Code: resp.StatusCode, Message: e.Error}
-	}
-	return resp.Body, nil
 }

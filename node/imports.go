@@ -10,6 +10,10 @@ import (
 	"github.com/concordnet/concord/protocol"
 )
 
+// maxImportSource bounds a recorded source ID: STIX IDs and MISP event
+// references are under 100 bytes.
+const maxImportSource = 512
+
 // handleImportLookup answers whether a foreign object was already
 // imported: the bulletin it became, or 404.
 func (n *Node) handleImportLookup(w http.ResponseWriter, r *http.Request) {
@@ -24,7 +28,7 @@ func (n *Node) handleImportLookup(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("import source %q was never published on this node", source))
 		return
 	case err != nil:
-		writeError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusInternalServerError, fmt.Errorf("reading the import ledger: %w", err))
 		return
 	}
 	writeJSON(w, http.StatusOK, api.ImportRecord{Source: source, Bulletin: id})
@@ -37,6 +41,10 @@ func (n *Node) handleImportRecord(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
+	if req.Source == "" || len(req.Source) > maxImportSource {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("source must name the foreign object in 1 to %d bytes (a STIX ID or misp-event:UUID), not %d", maxImportSource, len(req.Source)))
+		return
+	}
 	if !protocol.ValidBulletinID(req.Bulletin) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("bulletin %q is not a bulletin ID (%d characters, as publish prints)", req.Bulletin, protocol.BulletinIDLen))
 		return
@@ -46,7 +54,7 @@ func (n *Node) handleImportRecord(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := n.store.PutImport(r.Context(), req.Source, req.Bulletin); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusInternalServerError, fmt.Errorf("recording the import: %w", err))
 		return
 	}
 	writeJSON(w, http.StatusCreated, req)

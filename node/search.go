@@ -18,6 +18,12 @@ import (
 // would expand to most of the vocabulary.
 const minPrefix = 2
 
+// A search reads up to 10,000 postings per term: these bound one query.
+const (
+	maxQueryBytes = 1 << 10
+	maxQueryTerms = 16
+)
+
 // ParseSearch reads a search query into the store's terms: words,
 // "quoted phrases", prefix* and TYPE:VALUE entity terms, all of which must
 // match. region (ISO 3166-1 alpha-3) is the default region of a phone
@@ -27,6 +33,9 @@ const minPrefix = 2
 // term; a value with other spaces is quoted: person:"Juan Perez".
 func ParseSearch(query, region string) (store.TextQuery, error) {
 	var q store.TextQuery
+	if len(query) > maxQueryBytes {
+		return q, fmt.Errorf("the query is %d bytes, more than the %d a search takes: search for fewer, more distinctive terms", len(query), maxQueryBytes)
+	}
 	tokens, err := splitQuery(query)
 	if err != nil {
 		return q, err
@@ -48,6 +57,9 @@ func ParseSearch(query, region string) (store.TextQuery, error) {
 		if err := addWords(&q, tok); err != nil {
 			return q, err
 		}
+	}
+	if n := len(q.Words) + len(q.Phrases) + len(q.Prefixes) + len(q.Entities); n > maxQueryTerms {
+		return q, fmt.Errorf("the query has %d terms, more than the %d a search takes (each term reads up to 10,000 postings): search for fewer, more distinctive terms", n, maxQueryTerms)
 	}
 	if len(q.Words)+len(q.Phrases)+len(q.Prefixes)+len(q.Entities) == 0 {
 		return q, fmt.Errorf("search query %q holds no word to look for: give words, \"a phrase\", a prefix* or TYPE:VALUE (e.g. phone:+2348012345678)", query)

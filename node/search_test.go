@@ -249,3 +249,18 @@ func TestSearchReindexStreamsProgress(t *testing.T) {
 		t.Errorf("after reindex search finds %v", got)
 	}
 }
+
+// A query is bounded before it reads any posting: each term may read up
+// to 10,000 of them.
+func TestSearchQueryIsBounded(t *testing.T) {
+	many := strings.Repeat("word ", maxQueryTerms+1)
+	if _, err := ParseSearch(many, "FRA"); err == nil || !strings.Contains(err.Error(), "terms") {
+		t.Fatalf("%d terms: %v", maxQueryTerms+1, err)
+	}
+	if _, err := ParseSearch(strings.Repeat("x", maxQueryBytes+1), "FRA"); err == nil || !strings.Contains(err.Error(), "bytes") {
+		t.Fatalf("a query over %d bytes: %v", maxQueryBytes, err)
+	}
+	if _, err := ParseSearch(strings.Repeat("word ", maxQueryTerms), "FRA"); err != nil {
+		t.Fatalf("%d terms refused: %v", maxQueryTerms, err)
+	}
+}

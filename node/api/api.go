@@ -101,8 +101,3 @@ type ConnectRequest struct {
 type ConnectResponse struct {
 	PeerID string `json:"peer_id"`
 }
-
-// Error is the body of every non-2xx answer.
-type Error struct {
-	Error string `json:"error"`
-}

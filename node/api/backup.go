@@ -1,12 +1,6 @@
 package api
 
-import (
-	"context"
-	"errors"
-	"io"
-	"net/http"
-	"time"
-)
+import "time"
 
 // BackupFormat is the version of the backup archive's layout that this
 // build writes and restores.
@@ -34,17 +28,4 @@ type BackupDB struct {
 	Bytes         int64  `json:"bytes"`
 	Chunks        int    `json:"chunks"`
 	SHA256        string `json:"sha256"`
-}
-
-// Backup opens GET /v1/backup: a consistent snapshot of the node as an
-// unencrypted tar archive (see docs/architecture.md, "Backup and
-// restore"). It holds the member's secret keys: the caller encrypts it
-// before it touches a disk, and closes the body.
-func (c *Client) Backup(ctx context.Context) (io.ReadCloser, error) {
-	body, err := c.Stream(ctx, "/v1/backup")
-	var status *StatusError
-	if errors.As(err, &status) && status.Code == http.StatusNotFound {
-		return nil, errors.New("the daemon serves no backups: it runs an older concord; restart it with this version, then back up")
-	}
-	return body, err
 }

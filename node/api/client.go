@@ -9,14 +9,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"syscall"
 )
 
-// ErrNoDaemon reports that no daemon answers on the home's socket.
-var ErrNoDaemon = errors.New("no daemon running")
-
-// Client talks to a daemon over its Unix socket.
+// Client talks to a daemon over its Unix socket: one method per route.
+// Errors the daemon answers are *Error, with their Class.
 type Client struct {
 	socket string
 	home   string
@@ -38,80 +38,115 @@ func NewClient(home, socket string) *Client {
 	}
 }
 
-// Do sends a request with an optional JSON body and decodes the JSON
-// answer into out (when out is not nil).
-func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+// call sends one request on route (its wildcards filled with args, in
+// order) with an optional JSON body, and decodes the JSON answer into out
+// when out is not nil.
+func (c *Client) call(ctx context.Context, route string, query url.Values, in, out any, args ...string) error {
+	resp, err := c.send(ctx, route, query, in, args)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("reading the daemon's answer to %s: %w", route, err)
+	}
+	return nil
+}
+
+// send makes the request and returns a 2xx answer, or the error answered.
+func (c *Client) send(ctx context.Context, route string, query url.Values, in any, args []string) (*http.Response, error) {
+	method, path := routePath(route, args)
+	if len(query) > 0 {
+		path += "?" + query.Encode()
+	}
 	var body io.Reader
 	if in != nil {
 		data, err := json.Marshal(in)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		body = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, "http://concord"+path, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
-			return fmt.Errorf("%w for home %s; start it with `concord daemon`", ErrNoDaemon, c.home)
+			return nil, fmt.Errorf("%w for home %s; start it with `concord daemon`", ErrNoDaemon, c.home)
 		}
-		return fmt.Errorf("talking to the daemon at %s: %w", c.socket, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		var e Error
-		if json.NewDecoder(resp.Body).Decode(&e) == nil && e.Error != "" {
-			return &StatusError{Code: resp.StatusCode, Message: e.Error}
-		}
-		return &StatusError{Code: resp.StatusCode, Message: resp.Status}
-	}
-	if out == nil {
-		return nil
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
-}
-
-// Stream opens a streaming GET; the caller reads newline-delimited JSON
-// from the body and closes it.
-func (c *Client) Stream(ctx context.Context, path string) (io.ReadCloser, error) {
-	return c.openStream(ctx, http.MethodGet, path)
-}
-
-// PostStream sends a POST without a body and returns the streamed answer
-// (newline-delimited JSON) for the caller to read and close: for actions
-// that report progress while they run, such as reindex.
-func (c *Client) PostStream(ctx context.Context, path string) (io.ReadCloser, error) {
-	return c.openStream(ctx, http.MethodPost, path)
-}
-
-func (c *Client) openStream(ctx context.Context, method, path string) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, method, "http://concord"+path, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w for home %s; start it with `concord daemon`", ErrNoDaemon, c.home)
+		return nil, Errorf(Unavailable, "talking to the daemon at %s: %w", c.socket, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		defer resp.Body.Close()
-		var e Error
-		if json.NewDecoder(resp.Body).Decode(&e) != nil || e.Error == "" {
-			e.Error = resp.Status
+		return nil, answeredError(resp)
+	}
+	return resp, nil
+}
+
+// answeredError decodes a non-2xx answer.
+func answeredError(resp *http.Response) error {
+	var e Error
+	if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e) != nil || e.Message == "" {
+		e.Message = resp.Status
+	}
+	if e.Class == "" {
+		e.Class = ClassOfStatus(resp.StatusCode)
+	}
+	return &e
+}
+
+// routePath splits route into its method and path, filling the path's
+// wildcards with args, escaped.
+func routePath(route string, args []string) (method, path string) {
+	method, path, _ = strings.Cut(route, " ")
+	for _, a := range args {
+		i, j := strings.Index(path, "{"), strings.Index(path, "}")
+		if i < 0 || j < i {
+			panic("api: more arguments than wildcards in " + route)
 		}
-		return nil, &StatusError{Code: resp.StatusCode, Message: e.Error}
+		path = path[:i] + url.PathEscape(a) + path[j+1:]
+	}
+	if strings.Contains(path, "{") {
+		panic("api: a wildcard without argument in " + route)
+	}
+	return method, path
+}
+
+// Stream reads a newline-delimited JSON answer, one T at a time.
+type Stream[T any] struct {
+	body io.ReadCloser
+	dec  *json.Decoder
+}
+
+func (c *Client) stream(ctx context.Context, route string, query url.Values, args ...string) (io.ReadCloser, error) {
+	resp, err := c.send(ctx, route, query, nil, args)
+	if err != nil {
+		return nil, err
 	}
 	return resp.Body, nil
 }
 
-// StatusError is an error answered by the daemon.
-type StatusError struct {
-	Code    int
-	Message string
+func newStream[T any](body io.ReadCloser, err error) (*Stream[T], error) {
+	if err != nil {
+		return nil, err
+	}
+	return &Stream[T]{body: body, dec: json.NewDecoder(body)}, nil
 }
 
-func (e *StatusError) Error() string { return e.Message }
+// Next returns the next value; io.EOF when the daemon ended the stream.
+func (s *Stream[T]) Next() (T, error) {
+	var v T
+	err := s.dec.Decode(&v)
+	return v, err
+}
+
+// Close ends the stream.
+func (s *Stream[T]) Close() error { return s.body.Close() }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/concordnet/concord/protocol"
@@ -15,25 +14,6 @@ type SearchHit struct {
 	Score   float64  `json:"score"`
 	Matches []string `json:"matches"`
 	Excerpt string   `json:"excerpt,omitempty"`
-}
-
-// UnmarshalJSON decodes the bulletin with its own decoder (which the
-// embedding would otherwise use alone, dropping score and matches), then
-// the hit's fields.
-func (h *SearchHit) UnmarshalJSON(data []byte) error {
-	if err := h.Bulletin.UnmarshalJSON(data); err != nil {
-		return err
-	}
-	var extra struct {
-		Score   float64  `json:"score"`
-		Matches []string `json:"matches"`
-		Excerpt string   `json:"excerpt"`
-	}
-	if err := json.Unmarshal(data, &extra); err != nil {
-		return err
-	}
-	h.Score, h.Matches, h.Excerpt = extra.Score, extra.Matches, extra.Excerpt
-	return nil
 }
 
 // Related answers GET /v1/bulletins/{id}/related: the other bulletins

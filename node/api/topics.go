@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/concordnet/concord/protocol"
@@ -131,33 +130,13 @@ type Bulletin struct {
 	Expired          bool       `json:"expired,omitempty"` // erased on this node by retention
 	ExpiredAt        *time.Time `json:"expired_at,omitempty"`
 	History          []Revision `json:"history,omitempty"`
-	*protocol.Bulletin
+	// Content is the decrypted bulletin: nil when this node may not read
+	// it (Sealed) or its content is erased (Tombstone).
+	Content *protocol.Bulletin `json:"content,omitempty"`
 }
 
 // Tombstone reports whether the bulletin's content is erased.
 func (b *Bulletin) Tombstone() bool { return b.Revoked || b.Expired }
-
-// UnmarshalJSON fills the embedded bulletin completely: its id, version,
-// created, category and audience share their JSON names with the outer
-// fields, which would otherwise take them alone.
-func (b *Bulletin) UnmarshalJSON(data []byte) error {
-	type outer Bulletin // same fields, no UnmarshalJSON: no recursion
-	var o outer
-	if err := json.Unmarshal(data, &o); err != nil {
-		return err
-	}
-	*b = Bulletin(o)
-	if b.Sealed || b.Tombstone() {
-		b.Bulletin = nil
-		return nil
-	}
-	var inner protocol.Bulletin
-	if err := json.Unmarshal(data, &inner); err != nil {
-		return err
-	}
-	b.Bulletin = &inner
-	return nil
-}
 
 // RemoveRequest is POST /v1/topics/{topic}/remove.
 type RemoveRequest struct {

@@ -249,8 +249,8 @@ func (n *Node) Search(q store.TextQuery) ([]api.SearchHit, error) {
 		if hit.Matches == nil {
 			hit.Matches = []string{}
 		}
-		if v.Bulletin != nil {
-			hit.Excerpt = Excerpt(v.Bulletin, h.Matches, v.Originator.Country)
+		if v.Content != nil {
+			hit.Excerpt = Excerpt(v.Content, h.Matches, v.Content.Originator.Country)
 		}
 		out = append(out, hit)
 	}
@@ -343,12 +343,12 @@ func (n *Node) relatedBulletin(rec store.BulletinRecord) (api.RelatedBulletin, b
 		return api.RelatedBulletin{}, false
 	}
 	v, err := n.bulletinView(rec, false)
-	if err != nil || v.Bulletin == nil {
+	if err != nil || v.Content == nil {
 		return api.RelatedBulletin{}, false
 	}
 	return api.RelatedBulletin{
 		ID: v.ID, Topic: v.Topic, TopicName: v.TopicName, Category: v.Category, Author: v.Author,
-		Originator: v.Originator, Created: v.Created, TLP: v.TLP, Title: v.Title,
+		Originator: v.Content.Originator, Created: v.Created, TLP: v.Content.TLP, Title: v.Content.Title,
 	}, true
 }
 

@@ -50,7 +50,7 @@ func writeError(w http.ResponseWriter, code int, err error) {
 	if errors.Is(err, store.ErrDiskFull) {
 		code = http.StatusServiceUnavailable // nobody's fault but the disk's, and it passes
 	}
-	writeJSON(w, code, api.Error{Error: err.Error()})
+	writeJSON(w, code, api.Error{Class: api.ClassOfStatus(code), Message: err.Error()})
 }
 
 // readJSON decodes a bounded request body, refusing unknown fields.

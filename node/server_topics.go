@@ -206,7 +206,7 @@ func (n *Node) bulletinView(rec store.BulletinRecord, full bool) (api.Bulletin, 
 	}
 	if full {
 		b, err := n.fullBulletin(rec)
-		v.Bulletin = b
+		v.Content = b
 		return v, err
 	}
 	var b protocol.Bulletin
@@ -216,7 +216,7 @@ func (n *Node) bulletinView(rec store.BulletinRecord, full bool) (api.Bulletin, 
 	for i := range b.Attachments {
 		b.Attachments[i].Data = nil // records written before bulletinRecord dropped them
 	}
-	v.Bulletin = &b
+	v.Content = &b
 	return v, nil
 }
 

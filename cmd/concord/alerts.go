@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -46,8 +43,12 @@ Prints the new entry's ID.`,
   concord watchlist add '"MV Aurora" Lagos'`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			var e api.WatchEntry
-			if err := g.call(c.Context(), "POST", "/v1/watchlist", api.WatchRequest{Term: args[0], Note: note}, &e); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			e, err := client.AddWatch(c.Context(), api.WatchRequest{Term: args[0], Note: note})
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -76,8 +77,12 @@ func newWatchlistListCmd(g *globals) *cobra.Command {
 		Long:  "List the watchlist entries, oldest first: ID, what is matched (entity or words), the term as given and the note.",
 		Args:  exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			var es []api.WatchEntry
-			if err := g.call(c.Context(), "GET", "/v1/watchlist", nil, &es); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			es, err := client.Watchlist(c.Context())
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -106,7 +111,11 @@ func newWatchlistRemoveCmd(g *globals) *cobra.Command {
 		Short: "Remove a watchlist entry (its alerts stay)",
 		Args:  exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := g.call(c.Context(), "DELETE", "/v1/watchlist/"+url.PathEscape(args[0]), nil, nil); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			if err := client.RemoveWatch(c.Context(), args[0]); err != nil {
 				return err
 			}
 			if g.json {
@@ -138,12 +147,16 @@ Alerts are local to this node; concord watch --alerts streams new ones.`,
   concord alerts --json | jq -r '.[] | .bulletin.id'`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			path, err := alertsPath(since, limit, time.Now())
+			q, err := alertQuery(since, limit, time.Now())
 			if err != nil {
 				return err
 			}
-			var as []api.Alert
-			if err := g.call(c.Context(), "GET", path, nil, &as); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			as, err := client.Alerts(c.Context(), q)
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -162,20 +175,19 @@ Alerts are local to this node; concord watch --alerts streams new ones.`,
 	return c
 }
 
-func alertsPath(since string, limit int, now time.Time) (string, error) {
-	q := url.Values{}
+func alertQuery(since string, limit int, now time.Time) (api.AlertQuery, error) {
+	q := api.AlertQuery{Limit: limit}
 	if since != "" {
 		t, err := parseSince(since, now)
 		if err != nil {
-			return "", err
+			return q, err
 		}
-		q.Set("since", t.UTC().Format(time.RFC3339))
+		q.Since = t
 	}
 	if limit < 0 {
-		return "", usageError{fmt.Errorf("--limit %d is negative: give a count, or 0 for all", limit)}
+		return q, usageError{fmt.Errorf("--limit %d is negative: give a count, or 0 for all", limit)}
 	}
-	q.Set("limit", strconv.Itoa(limit))
-	return "/v1/alerts?" + q.Encode(), nil
+	return q, nil
 }
 
 const alertHeader = "TIME\tKIND\tBULLETIN\tORIGINATOR\tTERM\tOTHERS"
@@ -205,20 +217,24 @@ func refCell(r api.AlertRef) string {
 
 // watchAlerts streams alerts: each new one until interrupted.
 func (g *globals) watchAlerts(ctx context.Context, topicID string) error {
-	body, err := g.stream(ctx, "/v1/alerts/watch")
+	client, err := g.client()
 	if err != nil {
 		return err
 	}
-	defer body.Close()
+	stream, err := client.WatchAlerts(ctx, api.AlertQuery{})
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
 	fmt.Fprintln(stderr, "watching alerts; press Ctrl-C to stop")
-	return g.printAlertStream(ctx, body, topicID)
+	return g.printAlertStream(ctx, stream, topicID)
 }
 
-func (g *globals) printAlertStream(ctx context.Context, body io.Reader, topicID string) error {
+func (g *globals) printAlertStream(ctx context.Context, stream *api.Stream[api.Alert], topicID string) error {
 	if !g.json {
 		fmt.Fprintln(stdout, strings.ReplaceAll(alertHeader, "\t", "  "))
 	}
-	return eachStreamedOf(ctx, body, "alerts", func(a api.Alert) error {
+	return eachStreamedOf(ctx, stream, "alerts", func(a api.Alert) error {
 		if topicID != "" && a.Bulletin.Topic != topicID {
 			return nil
 		}

@@ -252,7 +252,7 @@ func (g *globals) backup(ctx context.Context, path, pass string) error {
 	}
 	body, err := client.Backup(ctx)
 	if err != nil {
-		return g.explain(err)
+		return err
 	}
 	defer body.Close()
 	// The temporary file sits beside FILE, so the final link is atomic.

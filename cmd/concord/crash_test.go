@@ -89,8 +89,7 @@ func TestSIGKILLLosesNothingAcknowledged(t *testing.T) {
 			t.Fatalf("%s lost acknowledged bulletins: %v", d.home, err)
 		}
 	}
-	var st api.Status
-	if err := b.api.Do(ctx, "GET", "/v1/status", nil, &st); err != nil || len(st.Equivocations) > 0 {
+	if st, err := b.api.Status(ctx); err != nil || len(st.Equivocations) > 0 {
 		t.Fatalf("status after the crashes: %v %+v", err, st.Equivocations)
 	}
 	t.Logf("%d acknowledged bulletins across 3 SIGKILLs, all present on both nodes", len(acked))
@@ -110,8 +109,8 @@ func publishUntilKilled(t *testing.T, d *daemon, topic string, round int) []stri
 			for i := 0; ctx.Err() == nil; i++ {
 				draft := protocol.BulletinDraft{Title: fmt.Sprintf("round %d client %d #%d", round, w, i), Language: "en",
 					TLP: "AMBER", Handling: protocol.Handling{Code: "H2"}, SourceReliability: "B", InfoReliability: "2"}
-				var resp api.PublishResponse
-				if err := d.api.Do(ctx, "POST", "/v1/publish", api.PublishRequest{Topic: topic, Draft: draft}, &resp); err != nil {
+				resp, err := d.api.Publish(ctx, api.PublishRequest{Topic: topic, Draft: draft})
+				if err != nil {
 					return // the daemon died under us: this one was not acknowledged
 				}
 				mu.Lock()
@@ -132,8 +131,8 @@ func publishUntilKilled(t *testing.T, d *daemon, topic string, round int) []stri
 }
 
 func holdsAll(ctx context.Context, d *daemon, ids []string) (bool, error) {
-	var bs []api.Bulletin
-	if err := d.api.Do(ctx, "GET", "/v1/bulletins?limit=0", nil, &bs); err != nil {
+	bs, err := d.api.List(ctx, api.ListQuery{})
+	if err != nil {
 		return false, err
 	}
 	held := map[string]bool{}

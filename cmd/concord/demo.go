@@ -118,24 +118,23 @@ func (s *demoState) start(dir string) error {
 // demoTopic creates the topic at owner and has every guest join it.
 func demoTopic(ctx context.Context, w io.Writer, owner *demoState, guests []*demoState) (string, error) {
 	step(w, owner.country+" creates a drug-trafficking topic")
-	var t api.Topic
-	err := owner.api.Do(ctx, "POST", "/v1/topics", api.CreateTopicRequest{Category: "drug-trafficking", Name: "West Africa cocaine route"}, &t)
+	t, err := owner.api.CreateTopic(ctx, api.CreateTopicRequest{Category: "drug-trafficking", Name: "West Africa cocaine route"})
 	if err != nil {
 		return "", err
 	}
 	fmt.Fprintf(w, "  topic %s  %s\n", t.ID[:16], t.PubSub)
 	for _, g := range guests {
-		var id api.Identity
-		if err := g.api.Do(ctx, "GET", "/v1/id", nil, &id); err != nil {
+		id, err := g.api.Identity(ctx)
+		if err != nil {
 			return "", err
 		}
-		var inv api.InviteResponse
-		if err := owner.api.Do(ctx, "POST", "/v1/topics/"+t.ID+"/invite", api.InviteRequest{Card: id.Card}, &inv); err != nil {
+		inv, err := owner.api.Invite(ctx, t.ID, api.InviteRequest{Card: id.Card})
+		if err != nil {
 			return "", err
 		}
 		fmt.Fprintf(w, "  %s invites %s: token %s… (%d characters)\n", owner.country, g.country, inv.Token[:28], len(inv.Token))
-		var joined api.Topic
-		if err := g.api.Do(ctx, "POST", "/v1/join", api.JoinRequest{Token: inv.Token}, &joined); err != nil {
+		joined, err := g.api.Join(ctx, inv.Token)
+		if err != nil {
 			return "", fmt.Errorf("%s joining: %w", g.country, err)
 		}
 		fmt.Fprintf(w, "  %s joined at epoch %d\n", g.country, joined.Epoch)
@@ -143,8 +142,7 @@ func demoTopic(ctx context.Context, w io.Writer, owner *demoState, guests []*dem
 	step(w, "waiting for the GossipSub mesh between the three members")
 	for _, s := range append([]*demoState{owner}, guests...) {
 		if err := poll(ctx, func() (bool, error) {
-			var ts []api.Topic
-			err := s.api.Do(ctx, "GET", "/v1/topics", nil, &ts)
+			ts, err := s.api.Topics(ctx)
 			return err == nil && len(ts) == 1 && ts[0].Members == 3 && ts[0].Peers == 2, err
 		}); err != nil {
 			return "", fmt.Errorf("%s never saw both partners on the topic: %w", s.country, err)
@@ -167,8 +165,8 @@ func demoPublish(ctx context.Context, w io.Writer, topic string, fra, nga, bra *
 	}
 	var ids []string
 	for _, d := range drafts {
-		var resp api.PublishResponse
-		if err := d.from.api.Do(ctx, "POST", "/v1/publish", api.PublishRequest{Topic: topic, Draft: d.draft}, &resp); err != nil {
+		resp, err := d.from.api.Publish(ctx, api.PublishRequest{Topic: topic, Draft: d.draft})
+		if err != nil {
 			return nil, fmt.Errorf("%s publishing: %w", d.from.country, err)
 		}
 		to := "all members"
@@ -192,15 +190,14 @@ func demoDraft(title, entity, entityType, tlp string, audience []string) protoco
 
 func waitBulletins(ctx context.Context, s *demoState, n int) error {
 	return poll(ctx, func() (bool, error) {
-		var bs []api.Bulletin
-		err := s.api.Do(ctx, "GET", "/v1/bulletins?limit=0", nil, &bs)
+		bs, err := s.api.List(ctx, api.ListQuery{})
 		return err == nil && len(bs) == n, err
 	})
 }
 
 func printView(ctx context.Context, w io.Writer, s *demoState) error {
-	var bs []api.Bulletin
-	if err := s.api.Do(ctx, "GET", "/v1/bulletins?limit=0", nil, &bs); err != nil {
+	bs, err := s.api.List(ctx, api.ListQuery{})
+	if err != nil {
 		return err
 	}
 	step(w, fmt.Sprintf("what %s (%s) sees", s.country, s.name))
@@ -210,7 +207,7 @@ func printView(ctx context.Context, w io.Writer, s *demoState) error {
 			rows[i] = []any{b.ID[:12] + "…", "-", "-", "(restricted to another member)"}
 			continue
 		}
-		rows[i] = []any{b.ID, b.TLP, b.Originator.Country, b.Title}
+		rows[i] = []any{b.ID, b.Content.TLP, b.Content.Originator.Country, b.Content.Title}
 	}
 	table(w, "ID\tTLP\tFROM\tTITLE", rows)
 	return nil

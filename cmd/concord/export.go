@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -115,8 +114,10 @@ func (f *exportFlags) check(c *cobra.Command, args []string) error {
 
 // exportFile writes a STIX bundle or MISP events to stdout or -o.
 func (g *globals) exportFile(ctx context.Context, f *exportFlags, ids []string) error {
-	x := newExporter(g)
-	var err error
+	x, err := g.exporter()
+	if err != nil {
+		return err
+	}
 	if len(ids) > 0 {
 		err = x.addIDs(ctx, ids)
 	} else {
@@ -204,17 +205,20 @@ func (g *globals) exportFeed(ctx context.Context, f *exportFlags, dir string) er
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	body, err := g.stream(ctx, "/v1/watch")
+	x, err := g.exporter()
 	if err != nil {
 		return err
 	}
-	defer body.Close()
+	stream, err := x.c.Watch(ctx, api.WatchQuery{})
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
 	if err := g.writeFeedOnce(ctx, f.topic, dir); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "following: %s is kept current; press Ctrl-C to stop\n", dir)
-	x := newExporter(g)
-	return eachStreamed(ctx, body, topicID, func(b api.Bulletin) error {
+	return eachStreamed(ctx, stream, topicID, func(b api.Bulletin) error {
 		x.items = x.items[:0]
 		if err := x.add(ctx, b); err != nil || len(x.items) == 0 {
 			return err
@@ -232,7 +236,10 @@ func (g *globals) exportFeed(ctx context.Context, f *exportFlags, dir string) er
 }
 
 func (g *globals) writeFeedOnce(ctx context.Context, topic, dir string) error {
-	x := newExporter(g)
+	x, err := g.exporter()
+	if err != nil {
+		return err
+	}
 	if err := x.addList(ctx, topic, ""); err != nil {
 		return err
 	}
@@ -255,13 +262,19 @@ func writeFeed(dir string, items []interop.Item) error {
 
 // exporter gathers the items to export through the local API.
 type exporter struct {
-	g      *globals
+	c      *api.Client
 	dir    *directory
 	items  []interop.Item
 	sealed int
 }
 
-func newExporter(g *globals) *exporter { return &exporter{g: g, dir: newDirectory(g)} }
+func (g *globals) exporter() (*exporter, error) {
+	c, err := g.client()
+	if err != nil {
+		return nil, err
+	}
+	return &exporter{c: c, dir: newDirectory(c)}, nil
+}
 
 func (x *exporter) summary(format, out string) exportSummary {
 	s := exportSummary{Format: format, Bulletins: len(x.items), Sealed: x.sealed, Output: out}
@@ -276,8 +289,8 @@ func (x *exporter) summary(format, out string) exportSummary {
 // addIDs adds the bulletins named by ID or unique prefix, in full.
 func (x *exporter) addIDs(ctx context.Context, ids []string) error {
 	for _, id := range ids {
-		var b api.Bulletin
-		if err := x.g.call(ctx, "GET", "/v1/bulletins/"+url.PathEscape(id), nil, &b); err != nil {
+		b, err := x.c.Bulletin(ctx, id)
+		if err != nil {
 			return err
 		}
 		if b.Expired && !b.Revoked {
@@ -297,12 +310,12 @@ func (x *exporter) addIDs(ctx context.Context, ids []string) error {
 // since (if set), as list selects them.
 func (x *exporter) addList(ctx context.Context, topic, since string) error {
 	lf := listFlags{topic: topic, since: since, all: true}
-	path, err := lf.path(time.Now())
+	q, err := lf.query(time.Now())
 	if err != nil {
 		return err
 	}
-	var bs []api.Bulletin
-	if err := x.g.call(ctx, "GET", path, nil, &bs); err != nil {
+	bs, err := x.c.List(ctx, q)
+	if err != nil {
 		return err
 	}
 	for _, b := range bs {
@@ -323,21 +336,21 @@ func (x *exporter) add(ctx context.Context, b api.Bulletin) error {
 		return nil
 	case b.Expired:
 		return nil
-	case b.Sealed || b.Bulletin == nil:
+	case b.Sealed || b.Content == nil:
 		x.sealed++
 		return nil
 	}
-	if hasAttachmentsWithoutData(b.Bulletin) {
-		var full api.Bulletin
-		if err := x.g.call(ctx, "GET", "/v1/bulletins/"+url.PathEscape(b.ID), nil, &full); err != nil {
+	if hasAttachmentsWithoutData(b.Content) {
+		full, err := x.c.Bulletin(ctx, b.ID)
+		if err != nil {
 			return fmt.Errorf("reading the attachments of %s: %w", b.ID, err)
 		}
-		if full.Bulletin == nil {
+		if full.Content == nil {
 			return x.add(ctx, full) // revoked or erased in between
 		}
 		b = full
 	}
-	x.items = append(x.items, interop.Item{Bulletin: b.Bulletin, Topic: b.Topic, TopicName: b.TopicName})
+	x.items = append(x.items, interop.Item{Bulletin: b.Content, Topic: b.Topic, TopicName: b.TopicName})
 	return nil
 }
 

@@ -23,20 +23,6 @@ type noDaemonError struct{ msg string }
 func (e noDaemonError) Error() string { return e.msg }
 func (e noDaemonError) Unwrap() error { return api.ErrNoDaemon }
 
-// explain replaces the client's bare "no daemon" with why no daemon
-// answers for the selected home: it holds no node (exit 1), a daemon holds
-// it but its socket is gone or silent, or no daemon runs (exit 3).
-func (g *globals) explain(err error) error {
-	if !errors.Is(err, api.ErrNoDaemon) {
-		return err
-	}
-	h, herr := node.ResolveHome(g.home)
-	if herr != nil {
-		return err
-	}
-	return diagnoseHome(h)
-}
-
 // diagnoseHome says why no daemon answers on h's socket.
 func diagnoseHome(h node.Home) error {
 	q := shellQuote(string(h))

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -327,27 +325,29 @@ func (g *globals) publishImport(ctx context.Context, topic string, drafts []inte
 
 func (g *globals) publishDraft(ctx context.Context, t api.Topic, d interop.Draft) (importResult, error) {
 	r := importResult{Source: d.Source, Title: d.Draft.Title}
-	var rec api.ImportRecord
-	err := g.call(ctx, "GET", "/v1/imports?source="+url.QueryEscape(d.Source), nil, &rec)
-	var status *api.StatusError
+	c, err := g.client()
+	if err != nil {
+		return r, err
+	}
+	rec, err := c.Import(ctx, d.Source)
 	switch {
 	case err == nil:
 		r.Bulletin, r.Skipped = rec.Bulletin, true
 		return r, nil
-	case errors.As(err, &status) && status.Code == http.StatusNotFound && strings.Contains(status.Message, "import source"):
-	case errors.As(err, &status) && status.Code == http.StatusNotFound:
+	case api.ClassOf(err) == api.NotFound && strings.Contains(err.Error(), "import source"):
+	case api.ClassOf(err) == api.NotFound:
 		return r, errors.New("the daemon cannot record imports: it runs an older concord; restart it with this version")
 	default:
 		return r, err
 	}
 	draft := d.Draft
 	draft.Category = "" // the topic decides it
-	var resp api.PublishResponse
-	if err := g.call(ctx, "POST", "/v1/publish", api.PublishRequest{Topic: t.ID, Draft: draft}, &resp); err != nil {
+	resp, err := c.Publish(ctx, api.PublishRequest{Topic: t.ID, Draft: draft})
+	if err != nil {
 		return r, fmt.Errorf("publishing %s (%q): %w", d.Source, d.Draft.Title, err)
 	}
 	r.Bulletin = resp.ID
-	if err := g.call(ctx, "POST", "/v1/imports", api.ImportRecord{Source: d.Source, Bulletin: resp.ID}, nil); err != nil {
+	if err := c.AddImport(ctx, api.ImportRecord{Source: d.Source, Bulletin: resp.ID}); err != nil {
 		return r, fmt.Errorf("%s was published as %s but not recorded as imported (importing again would publish it twice): %w", d.Source, resp.ID, err)
 	}
 	return r, nil

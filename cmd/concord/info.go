@@ -79,8 +79,12 @@ start the daemon and then use it).`,
   concord daemon & concord status --wait 30s`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			var st api.Status
-			if err := callWithWait(c.Context(), g, wait, "/v1/status", &st); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			st, err := statusWithWait(c.Context(), client, wait)
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -115,17 +119,18 @@ start the daemon and then use it).`,
 	return c
 }
 
-// callWithWait polls GET path until the daemon answers or wait runs out.
-func callWithWait(ctx context.Context, g *globals, wait time.Duration, path string, out any) error {
+// statusWithWait asks for the status until the daemon answers or wait
+// runs out.
+func statusWithWait(ctx context.Context, c *api.Client, wait time.Duration) (api.Status, error) {
 	deadline := time.Now().Add(wait)
 	for {
-		err := g.call(ctx, "GET", path, nil, out)
+		st, err := c.Status(ctx)
 		if err == nil || !errors.Is(err, api.ErrNoDaemon) || time.Now().After(deadline) {
-			return err
+			return st, err
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return st, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -137,8 +142,12 @@ func newPeersCmd(g *globals) *cobra.Command {
 		Short: "List connected peers",
 		Args:  exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			var peers []api.Peer
-			if err := g.call(c.Context(), "GET", "/v1/peers", nil, &peers); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			peers, err := client.Peers(c.Context())
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -162,8 +171,12 @@ func newConnectCmd(g *globals) *cobra.Command {
 		Example: "  concord connect /ip4/192.0.2.10/tcp/7700/p2p/12D3KooW...",
 		Args:    exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			var resp api.ConnectResponse
-			if err := g.call(c.Context(), "POST", "/v1/connect", api.ConnectRequest{Addr: args[0]}, &resp); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			resp, err := client.Connect(c.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -199,8 +212,11 @@ Nodes interoperate when their protocol versions are equal. Needs no daemon.`,
 // identity asks the daemon, which knows the addresses it really listens
 // on; with no daemon it builds the card from the home alone.
 func (g *globals) identity(ctx context.Context) (api.Identity, error) {
-	var id api.Identity
-	err := g.call(ctx, "GET", "/v1/id", nil, &id)
+	c, err := g.client()
+	if err != nil {
+		return api.Identity{}, err
+	}
+	id, err := c.Identity(ctx)
 	if !errors.Is(err, api.ErrNoDaemon) {
 		return id, err
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,18 +37,22 @@ from now (24h, 90m, 7d). --limit defaults to 50; --all lists everything.`,
 			if f.all && c.Flags().Changed("limit") {
 				return usageError{fmt.Errorf("--limit and --all cannot be used together: --all lists every matching bulletin")}
 			}
-			path, err := f.path(time.Now())
+			q, err := f.query(time.Now())
 			if err != nil {
 				return err
 			}
-			var bs []api.Bulletin
-			if err := g.call(c.Context(), "GET", path, nil, &bs); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			bs, err := client.List(c.Context(), q)
+			if err != nil {
 				return err
 			}
 			if g.json {
 				return printJSON(stdout, bs)
 			}
-			dir := newDirectory(g)
+			dir := newDirectory(client)
 			rows := make([][]any, len(bs))
 			for i, b := range bs {
 				rows[i] = dir.row(c.Context(), b)
@@ -68,30 +70,23 @@ from now (24h, 90m, 7d). --limit defaults to 50; --all lists everything.`,
 	return c
 }
 
-// path is the API query for the flags.
-func (f *listFlags) path(now time.Time) (string, error) {
-	q := url.Values{}
-	for k, v := range map[string]string{"topic": f.topic, "category": f.category, "originator": f.originator} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
+// query is the API query for the flags.
+func (f *listFlags) query(now time.Time) (api.ListQuery, error) {
+	q := api.ListQuery{Topic: f.topic, Category: f.category, Originator: f.originator, Limit: f.limit}
 	if f.since != "" {
 		t, err := parseSince(f.since, now)
 		if err != nil {
-			return "", err
+			return q, err
 		}
-		q.Set("since", t.UTC().Format(time.RFC3339))
+		q.Since = t
 	}
-	limit := f.limit
 	if f.all {
-		limit = 0
+		q.Limit = 0
 	}
-	if limit < 0 {
-		return "", usageError{fmt.Errorf("--limit %d is negative: give a count, or --all", limit)}
+	if q.Limit < 0 {
+		return q, usageError{fmt.Errorf("--limit %d is negative: give a count, or --all", q.Limit)}
 	}
-	q.Set("limit", strconv.Itoa(limit))
-	return "/v1/bulletins?" + q.Encode(), nil
+	return q, nil
 }
 
 const listHeader = "ID\tVER\tCREATED\tTOPIC\tTLP\tORIGINATOR\tTITLE"
@@ -100,12 +95,12 @@ const listHeader = "ID\tVER\tCREATED\tTOPIC\tTLP\tORIGINATOR\tTITLE"
 // members the first time it needs one of them: sealed bulletins carry
 // only their author's member ID.
 type directory struct {
-	g       *globals
+	c       *api.Client
 	byTopic map[string][]api.Member
 }
 
-func newDirectory(g *globals) *directory {
-	return &directory{g: g, byTopic: map[string][]api.Member{}}
+func newDirectory(c *api.Client) *directory {
+	return &directory{c: c, byTopic: map[string][]api.Member{}}
 }
 
 // member returns the member id of topic, refreshing the cache once when
@@ -118,8 +113,8 @@ func (d *directory) member(ctx context.Context, topic, id string) (api.Member, b
 			}
 		}
 		if attempt == 0 {
-			var ms []api.Member
-			if d.g.call(ctx, "GET", "/v1/topics/"+url.PathEscape(topic)+"/members", nil, &ms) != nil {
+			ms, err := d.c.Members(ctx, topic)
+			if err != nil {
 				return api.Member{}, false
 			}
 			d.byTopic[topic] = ms
@@ -149,10 +144,11 @@ func (d *directory) row(ctx context.Context, b api.Bulletin) []any {
 		}
 		return []any{b.ID, versionCell(b), minuteUTC(b.Created), b.TopicName, "-",
 			truncate(d.name(ctx, b.Topic, b.Author), 30), truncate(note, 50)}
-	case b.Sealed || b.Bulletin == nil:
+	case b.Sealed || b.Content == nil:
 		return []any{b.ID[:min(len(b.ID), 26)], "-", minuteUTC(b.Received), b.TopicName, "-",
 			truncate(d.name(ctx, b.Topic, b.Author), 30), "(restricted)"}
 	}
-	return []any{b.ID, b.Version, minuteUTC(b.Created), b.TopicName, b.TLP,
-		truncate(b.Originator.Country+" "+b.Originator.Agency, 30), truncate(b.Title, 50)}
+	o := b.Content.Originator
+	return []any{b.ID, b.Version, minuteUTC(b.Created), b.TopicName, b.Content.TLP,
+		truncate(o.Country+" "+o.Agency, 30), truncate(b.Content.Title, 50)}
 }

@@ -17,10 +17,20 @@ import (
 // Exit codes (docs/cli.md).
 const (
 	exitOK       = 0
-	exitError    = 1
+	exitError    = 1 // the node failed, or a local error (a file, the network)
 	exitUsage    = 2
 	exitNoDaemon = 3
 )
+
+// exitCodes are the codes of the daemon's refusals, by class: the same
+// classes the local API answers as HTTP statuses.
+var exitCodes = map[api.Class]int{
+	api.Invalid:     4,
+	api.NotFound:    5,
+	api.Forbidden:   6,
+	api.Conflict:    7,
+	api.Unavailable: 8,
+}
 
 func main() { os.Exit(run(os.Args[1:])) }
 
@@ -39,9 +49,14 @@ func run(args []string) int {
 		return exitUsage
 	case errors.Is(err, api.ErrNoDaemon):
 		return exitNoDaemon
-	default:
-		return exitError
 	}
+	var refused *api.Error
+	if errors.As(err, &refused) {
+		if code, ok := exitCodes[refused.Class]; ok {
+			return code
+		}
+	}
+	return exitError
 }
 
 // usageError marks errors in how a command was called.

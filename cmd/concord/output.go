@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,22 +14,16 @@ import (
 	"github.com/concordnet/concord/node/api"
 )
 
-// client returns an API client for the selected home.
+// client returns an API client for the selected home; when no daemon
+// answers, its error says why (diagnoseHome).
 func (g *globals) client() (*api.Client, error) {
 	h, err := node.ResolveHome(g.home)
 	if err != nil {
 		return nil, err
 	}
-	return api.NewClient(string(h), h.Socket()), nil
-}
-
-// call sends one request to the daemon.
-func (g *globals) call(ctx context.Context, method, path string, in, out any) error {
-	c, err := g.client()
-	if err != nil {
-		return err
-	}
-	return g.explain(c.Do(ctx, method, path, in, out))
+	c := api.NewClient(string(h), h.Socket())
+	c.NoDaemon = func() error { return diagnoseHome(h) }
+	return c, nil
 }
 
 // printJSON writes v indented, for --json.

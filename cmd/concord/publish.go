@@ -54,8 +54,12 @@ Unset fields default to TLP AMBER, handling H2, reliability B2, language en.
 			if err != nil {
 				return err
 			}
-			var resp api.PublishResponse
-			if err := g.call(c.Context(), "POST", "/v1/publish", api.PublishRequest{Topic: args[0], Draft: *d}, &resp); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			resp, err := client.Publish(c.Context(), api.PublishRequest{Topic: args[0], Draft: *d})
+			if err != nil {
 				return err
 			}
 			if g.json {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"time"
 
@@ -41,16 +40,20 @@ the bulletin's audience: publish a new bulletin for another one.`,
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			cur, err := g.readableBulletin(c.Context(), args[0], "revise")
+			client, err := g.client()
 			if err != nil {
 				return err
 			}
-			d, err := f.draft(c.Flags(), args[1:], cur.Bulletin.Draft())
+			cur, err := readableBulletin(c.Context(), client, args[0], "revise")
 			if err != nil {
 				return err
 			}
-			var resp api.PublishResponse
-			if err := g.call(c.Context(), "POST", "/v1/bulletins/"+url.PathEscape(cur.ID)+"/revise", api.ReviseRequest{Draft: *d}, &resp); err != nil {
+			d, err := f.draft(c.Flags(), args[1:], cur.Content.Draft())
+			if err != nil {
+				return err
+			}
+			resp, err := client.Revise(c.Context(), cur.ID, api.ReviseRequest{Draft: *d})
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -75,9 +78,9 @@ func keepCurrentDefaults(fs *pflag.FlagSet) {
 
 // readableBulletin fetches bulletin ref whole, refusing one whose content
 // this node does not hold, for what (revise) to start from.
-func (g *globals) readableBulletin(ctx context.Context, ref, what string) (api.Bulletin, error) {
-	var b api.Bulletin
-	if err := g.call(ctx, "GET", "/v1/bulletins/"+url.PathEscape(ref), nil, &b); err != nil {
+func readableBulletin(ctx context.Context, c *api.Client, ref, what string) (api.Bulletin, error) {
+	b, err := c.Bulletin(ctx, ref)
+	if err != nil {
 		return b, err
 	}
 	switch {
@@ -85,7 +88,7 @@ func (g *globals) readableBulletin(ctx context.Context, ref, what string) (api.B
 		return b, fmt.Errorf("bulletin %s was revoked (%s): a revoked bulletin cannot be revised; publish a new one", b.ID, b.RevocationReason)
 	case b.Expired:
 		return b, fmt.Errorf("bulletin %s expired and its content was erased on this node: publish a new one", b.ID)
-	case b.Sealed || b.Bulletin == nil:
+	case b.Sealed || b.Content == nil:
 		return b, fmt.Errorf("this node cannot read bulletin %s: only its originator may %s it", b.ID, what)
 	}
 	return b, nil
@@ -106,8 +109,12 @@ and the reason, which every member reads. A revocation cannot be undone.`,
 			if strings.TrimSpace(reason) == "" {
 				return usageError{fmt.Errorf("revoke needs --reason TEXT: every member reads why the bulletin was revoked")}
 			}
-			var resp api.PublishResponse
-			if err := g.call(c.Context(), "POST", "/v1/bulletins/"+url.PathEscape(args[0])+"/revoke", api.RevokeRequest{Reason: reason}, &resp); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			resp, err := client.Revoke(c.Context(), args[0], api.RevokeRequest{Reason: reason})
+			if err != nil {
 				return err
 			}
 			if g.json {

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,25 +44,22 @@ read, revoked and expired ones are never found. The filters are list's.`,
 			if f.limit < 0 {
 				return usageError{fmt.Errorf("--limit %d is negative: give a count, or 0 for all", f.limit)}
 			}
-			path, err := f.path(time.Now())
+			filter, err := f.query(time.Now()) // list's filters
 			if err != nil {
 				return err
 			}
-			u, err := url.Parse(path) // list's query, for the same filters
+			client, err := g.client()
 			if err != nil {
 				return err
 			}
-			v := u.Query()
-			v.Set("q", strings.Join(args, " "))
-			path = "/v1/search?" + v.Encode()
-			var hits []api.SearchHit
-			if err := g.call(c.Context(), "GET", path, nil, &hits); err != nil {
+			hits, err := client.Search(c.Context(), api.SearchQuery{ListQuery: filter, Q: strings.Join(args, " ")})
+			if err != nil {
 				return err
 			}
 			if g.json {
 				return printJSON(stdout, hits)
 			}
-			dir := newDirectory(g)
+			dir := newDirectory(client)
 			rows := make([][]any, len(hits))
 			for i, h := range hits {
 				rows[i] = append(dir.row(c.Context(), h.Bulletin), truncate(h.Excerpt, 60))
@@ -126,10 +120,11 @@ not listed; entities in [search] exclude are left out (see the config).`,
 
 // related asks the daemon for the bulletins related to id.
 func (g *globals) related(ctx context.Context, id string, limit int) (api.Related, error) {
-	var rel api.Related
-	path := "/v1/bulletins/" + url.PathEscape(id) + "/related?limit=" + strconv.Itoa(limit)
-	err := g.call(ctx, "GET", path, nil, &rel)
-	return rel, err
+	c, err := g.client()
+	if err != nil {
+		return api.Related{}, err
+	}
+	return c.Related(ctx, id, limit)
 }
 
 // printRelatedGroups writes each shared entity, then its bulletins.
@@ -201,12 +196,12 @@ serving meanwhile.`,
 			if err != nil {
 				return err
 			}
-			body, err := client.PostStream(c.Context(), "/v1/reindex")
+			progress, err := client.Reindex(c.Context())
 			if err != nil {
-				return g.explain(err)
+				return err
 			}
-			defer body.Close()
-			last, err := readReindex(body)
+			defer progress.Close()
+			last, err := readReindex(progress)
 			if err != nil {
 				return err
 			}
@@ -220,11 +215,10 @@ serving meanwhile.`,
 }
 
 // readReindex prints progress lines on stderr and returns the last one.
-func readReindex(body io.Reader) (api.ReindexProgress, error) {
-	dec := json.NewDecoder(body)
+func readReindex(progress *api.Stream[api.ReindexProgress]) (api.ReindexProgress, error) {
 	for {
-		var p api.ReindexProgress
-		if err := dec.Decode(&p); err != nil {
+		p, err := progress.Next()
+		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return p, errors.New("the daemon ended the reindex before it finished (was it stopped?); run concord reindex again")
 			}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -40,24 +39,28 @@ checking its SHA-256; it never overwrites a file.`,
 			if g.json && markdown {
 				return usageError{fmt.Errorf("--json and --markdown are two different outputs: give one of them")}
 			}
-			var b api.Bulletin
-			if err := g.call(c.Context(), "GET", "/v1/bulletins/"+url.PathEscape(args[0]), nil, &b); err != nil {
+			client, err := g.client()
+			if err != nil {
 				return err
 			}
-			dir := newDirectory(g)
+			b, err := client.Bulletin(c.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			dir := newDirectory(client)
 			if b.Tombstone() {
 				return showTombstone(c.Context(), g, dir, b, markdown || saveDir != "")
 			}
-			if b.Sealed || b.Bulletin == nil {
+			if b.Sealed || b.Content == nil {
 				return showSealed(c.Context(), g, dir, b, markdown || saveDir != "")
 			}
 			if saveDir != "" {
-				if err := saveAttachments(saveDir, b.Attachments); err != nil {
+				if err := saveAttachments(saveDir, b.Content.Attachments); err != nil {
 					return err
 				}
 			}
 			if markdown {
-				_, err := stdout.Write(protocol.RenderMarkdown(b.Bulletin))
+				_, err := stdout.Write(protocol.RenderMarkdown(b.Content))
 				return err
 			}
 			rel, err := g.related(c.Context(), b.ID, relatedInShow)
@@ -114,29 +117,30 @@ func showSealed(ctx context.Context, g *globals, dir *directory, b api.Bulletin,
 
 // printBulletin writes the human form of a readable bulletin.
 func printBulletin(ctx context.Context, w io.Writer, dir *directory, b api.Bulletin) {
+	c := b.Content
 	validUntil := "-"
-	if b.ValidUntil != nil {
-		validUntil = dateUTC(*b.ValidUntil)
+	if c.ValidUntil != nil {
+		validUntil = dateUTC(*c.ValidUntil)
 	}
 	table(w, "", [][]any{
 		{"bulletin", b.ID}, {"version", b.Version},
 		{"topic", fmt.Sprintf("%s (%s)", b.TopicName, shortID(b.Topic))},
-		{"category", b.Category}, {"tlp", b.TLP}, {"handling", handling(b.Handling)},
-		{"reliability", b.SourceReliability + b.InfoReliability}, {"language", b.Language},
-		{"originator", originator(b.Originator)},
-		{"created", longUTC(b.Created)}, {"modified", longUTC(b.Modified)}, {"valid until", validUntil},
+		{"category", b.Category}, {"tlp", c.TLP}, {"handling", handling(c.Handling)},
+		{"reliability", c.SourceReliability + c.InfoReliability}, {"language", c.Language},
+		{"originator", originator(c.Originator)},
+		{"created", longUTC(b.Created)}, {"modified", longUTC(c.Modified)}, {"valid until", validUntil},
 		{"audience", audience(ctx, dir, b.Topic, b.Audience)},
 	})
-	fmt.Fprintf(w, "\n%s\n", b.Title)
-	if b.Summary != "" {
-		fmt.Fprintf(w, "\nSummary:\n%s\n", b.Summary)
+	fmt.Fprintf(w, "\n%s\n", c.Title)
+	if c.Summary != "" {
+		fmt.Fprintf(w, "\nSummary:\n%s\n", c.Summary)
 	}
-	if b.Body != "" {
-		fmt.Fprintf(w, "\n%s\n", b.Body)
+	if c.Body != "" {
+		fmt.Fprintf(w, "\n%s\n", c.Body)
 	}
-	printEntities(w, b.Entities)
-	printAttachments(w, b.Attachments)
-	printReferences(w, b.References)
+	printEntities(w, c.Entities)
+	printAttachments(w, c.Attachments)
+	printReferences(w, c.References)
 	printHistory(w, b.History)
 }
 

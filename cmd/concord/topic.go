@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -54,9 +53,12 @@ node applies it once retention is enforced (docs/cli.md).`,
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			var t api.Topic
-			req := api.CreateTopicRequest{Category: args[0], Name: args[1], MaxAgeDays: maxAge}
-			if err := g.call(c.Context(), "POST", "/v1/topics", req, &t); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			t, err := client.CreateTopic(c.Context(), api.CreateTopicRequest{Category: args[0], Name: args[1], MaxAgeDays: maxAge})
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -80,8 +82,12 @@ number of members, the number of connected GossipSub peers on the topic,
 and the current key epoch.`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			var topics []api.Topic
-			if err := g.call(c.Context(), "GET", "/v1/topics", nil, &topics); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			topics, err := client.Topics(c.Context())
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -123,9 +129,11 @@ func newTopicMembersCmd(g *globals) *cobra.Command {
 
 // members asks the daemon for the members of topic ref.
 func (g *globals) members(c *cobra.Command, ref string) ([]api.Member, error) {
-	var members []api.Member
-	err := g.call(c.Context(), "GET", "/v1/topics/"+url.PathEscape(ref)+"/members", nil, &members)
-	return members, err
+	client, err := g.client()
+	if err != nil {
+		return nil, err
+	}
+	return client.Members(c.Context(), ref)
 }
 
 func connected(m api.Member) string {
@@ -155,8 +163,12 @@ to the partner, who runs concord topic join TOKEN before it expires.`,
 			if err != nil {
 				return err
 			}
-			var resp api.InviteResponse
-			if err := g.call(c.Context(), "POST", "/v1/topics/"+url.PathEscape(args[0])+"/invite", req, &resp); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			resp, err := client.Invite(c.Context(), args[0], req)
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -231,8 +243,12 @@ proves it holds the invited keys and receives the topic's log and key.`,
 				}
 				token = string(data)
 			}
-			var t api.Topic
-			if err := g.call(c.Context(), "POST", "/v1/join", api.JoinRequest{Token: strings.TrimSpace(token)}, &t); err != nil {
+			client, err := g.client()
+			if err != nil {
+				return err
+			}
+			t, err := client.Join(c.Context(), strings.TrimSpace(token))
+			if err != nil {
 				return err
 			}
 			if g.json {

@@ -1,18 +1,25 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/spf13/cobra"
 
 	"github.com/concordnet/concord/node/api"
 )
 
-// changeLog posts a membership command and prints its outcome.
-func (g *globals) changeLog(c *cobra.Command, topic, action string, req any, done func(api.LogChange) string) error {
-	var out api.LogChange
-	if err := g.call(c.Context(), "POST", "/v1/topics/"+url.PathEscape(topic)+"/"+action, req, &out); err != nil {
+// logChanger sends one membership command.
+type logChanger func(ctx context.Context, c *api.Client) (api.LogChange, error)
+
+// changeLog sends a membership command and prints its outcome.
+func (g *globals) changeLog(c *cobra.Command, change logChanger, done func(api.LogChange) string) error {
+	client, err := g.client()
+	if err != nil {
+		return err
+	}
+	out, err := change(c.Context(), client)
+	if err != nil {
 		return err
 	}
 	if g.json {
@@ -35,7 +42,9 @@ prefix, or the country code of exactly one member.`,
 		Example: `  concord topic remove "West Africa cocaine route" NGA --reason "suspended pending review"`,
 		Args:    exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			return g.changeLog(c, args[0], "remove", api.RemoveRequest{Member: args[1], Reason: reason}, func(o api.LogChange) string {
+			return g.changeLog(c, func(ctx context.Context, cl *api.Client) (api.LogChange, error) {
+				return cl.Remove(ctx, args[0], api.RemoveRequest{Member: args[1], Reason: reason})
+			}, func(o api.LogChange) string {
 				return fmt.Sprintf("removed %s from %q; the topic is now at epoch %d with %d members", o.Member, o.Topic.Name, o.Topic.Epoch, o.Topic.Members)
 			})
 		},
@@ -52,7 +61,9 @@ func newTopicRotateCmd(g *globals) *cobra.Command {
 member. Use it after a suspected key compromise, or periodically.`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return g.changeLog(c, args[0], "rotate", struct{}{}, func(o api.LogChange) string {
+			return g.changeLog(c, func(ctx context.Context, cl *api.Client) (api.LogChange, error) {
+				return cl.Rotate(ctx, args[0])
+			}, func(o api.LogChange) string {
 				return fmt.Sprintf("topic %q is now at epoch %d", o.Topic.Name, o.Topic.Epoch)
 			})
 		},
@@ -71,7 +82,9 @@ owner grants or withdraws the role.`,
 			if args[2] != "admin" && args[2] != "member" {
 				return usageError{fmt.Errorf("role %q is not admin or member", args[2])}
 			}
-			return g.changeLog(c, args[0], "role", api.RoleRequest{Member: args[1], Role: args[2]}, func(o api.LogChange) string {
+			return g.changeLog(c, func(ctx context.Context, cl *api.Client) (api.LogChange, error) {
+				return cl.SetRole(ctx, args[0], api.RoleRequest{Member: args[1], Role: args[2]})
+			}, func(o api.LogChange) string {
 				return fmt.Sprintf("%s is now %s of %q", o.Member, args[2], o.Topic.Name)
 			})
 		},
@@ -88,7 +101,9 @@ epoch starts for the remaining members. Bulletins already held stay
 readable on this node. The owner cannot leave.`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return g.changeLog(c, args[0], "leave", api.LeaveRequest{Reason: reason}, func(o api.LogChange) string {
+			return g.changeLog(c, func(ctx context.Context, cl *api.Client) (api.LogChange, error) {
+				return cl.Leave(ctx, args[0], api.LeaveRequest{Reason: reason})
+			}, func(o api.LogChange) string {
 				return fmt.Sprintf("left %q; its remaining members are at epoch %d", o.Topic.Name, o.Topic.Epoch)
 			})
 		},
@@ -105,7 +120,9 @@ func newTopicUninviteCmd(g *globals) *cobra.Command {
 the hex nonce that topic invite printed (also in its --json output).`,
 		Args: exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			return g.changeLog(c, args[0], "uninvite", api.UninviteRequest{Nonce: args[1]}, func(o api.LogChange) string {
+			return g.changeLog(c, func(ctx context.Context, cl *api.Client) (api.LogChange, error) {
+				return cl.Uninvite(ctx, args[0], api.UninviteRequest{Nonce: args[1]})
+			}, func(o api.LogChange) string {
 				return fmt.Sprintf("invitation %s to %q revoked", args[1], o.Topic.Name)
 			})
 		},

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -56,28 +54,31 @@ func (g *globals) watch(ctx context.Context, topicRef string) error {
 			return err
 		}
 	}
-	body, err := g.stream(ctx, "/v1/watch")
+	client, err := g.client()
 	if err != nil {
 		return err
 	}
-	defer body.Close()
+	stream, err := client.Watch(ctx, api.WatchQuery{})
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
 	// Said once the stream is open: from here on nothing is missed.
 	if topic.ID != "" {
 		fmt.Fprintf(stderr, "watching topic %q; press Ctrl-C to stop\n", topic.Name)
 	} else {
 		fmt.Fprintln(stderr, "watching all topics; press Ctrl-C to stop")
 	}
-	return g.printStream(ctx, body, topic.ID)
+	return g.printStream(ctx, newDirectory(client), stream, topic.ID)
 }
 
 // printStream prints each bulletin of the stream that is on topicID (any
 // topic if empty) until the stream ends or ctx is cancelled.
-func (g *globals) printStream(ctx context.Context, body io.Reader, topicID string) error {
-	dir := newDirectory(g)
+func (g *globals) printStream(ctx context.Context, dir *directory, stream *api.Stream[api.Bulletin], topicID string) error {
 	if !g.json {
 		fmt.Fprint(stdout, watchLine(strings.Split(listHeader, "\t")))
 	}
-	return eachStreamed(ctx, body, topicID, func(b api.Bulletin) error {
+	return eachStreamed(ctx, stream, topicID, func(b api.Bulletin) error {
 		if g.json {
 			return json.NewEncoder(stdout).Encode(b)
 		}
@@ -94,8 +95,8 @@ func (g *globals) printStream(ctx context.Context, body io.Reader, topicID strin
 // eachStreamed calls fn with each bulletin of the watch stream that is on
 // topicID (any topic if empty) until the stream ends, ctx is cancelled
 // (then it returns nil) or fn fails.
-func eachStreamed(ctx context.Context, body io.Reader, topicID string, fn func(api.Bulletin) error) error {
-	return eachStreamedOf(ctx, body, "bulletins", func(b api.Bulletin) error {
+func eachStreamed(ctx context.Context, stream *api.Stream[api.Bulletin], topicID string, fn func(api.Bulletin) error) error {
+	return eachStreamedOf(ctx, stream, "bulletins", func(b api.Bulletin) error {
 		if topicID != "" && b.Topic != topicID {
 			return nil
 		}
@@ -106,11 +107,10 @@ func eachStreamed(ctx context.Context, body io.Reader, topicID string, fn func(a
 // eachStreamedOf calls fn with each object of a newline-delimited JSON
 // stream of what (bulletins, alerts) until the stream ends, ctx is
 // cancelled (then it returns nil) or fn fails.
-func eachStreamedOf[T any](ctx context.Context, body io.Reader, what string, fn func(T) error) error {
-	dec := json.NewDecoder(body)
+func eachStreamedOf[T any](ctx context.Context, stream *api.Stream[T], what string, fn func(T) error) error {
 	for {
-		var v T
-		if err := dec.Decode(&v); err != nil {
+		v, err := stream.Next()
+		if err != nil {
 			switch {
 			case ctx.Err() != nil:
 				return nil // interrupted: the normal way to stop
@@ -160,25 +160,13 @@ func watchLine(cells []string) string {
 // resolveTopic asks the daemon for the topic ref names: its resolver is
 // the one every other command's TOPIC goes through.
 func (g *globals) resolveTopic(ctx context.Context, ref string) (api.Topic, error) {
-	var t api.Topic
-	err := g.call(ctx, "GET", "/v1/topics/"+url.PathEscape(ref), nil, &t)
-	var status *api.StatusError
-	if errors.As(err, &status) && status.Code == http.StatusNotFound && !strings.Contains(status.Message, "topic") {
+	client, err := g.client()
+	if err != nil {
+		return api.Topic{}, err
+	}
+	t, err := client.Topic(ctx, ref)
+	if api.ClassOf(err) == api.NotFound && !strings.Contains(err.Error(), "topic") {
 		return t, errors.New("the daemon cannot look up a topic: it runs an older concord; restart it with this version")
 	}
 	return t, err
-}
-
-// stream opens a streaming route of the local API (newline-delimited
-// JSON until the context ends), saying why when no daemon answers.
-func (g *globals) stream(ctx context.Context, path string) (io.ReadCloser, error) {
-	client, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	body, err := client.Stream(ctx, path)
-	if err != nil {
-		return nil, g.explain(err)
-	}
-	return body, nil
 }

@@ -18,6 +18,10 @@ import (
 // Client talks to a daemon over its Unix socket: one method per route.
 // Errors the daemon answers are *Error, with their Class.
 type Client struct {
+	// NoDaemon, when set, says why no daemon answers (the CLI diagnoses
+	// the home); its error should wrap ErrNoDaemon.
+	NoDaemon func() error
+
 	socket string
 	home   string
 	http   *http.Client
@@ -80,6 +84,9 @@ func (c *Client) send(ctx context.Context, route string, query url.Values, in an
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
+			if c.NoDaemon != nil {
+				return nil, c.NoDaemon()
+			}
 			return nil, fmt.Errorf("%w for home %s; start it with `concord daemon`", ErrNoDaemon, c.home)
 		}
 		return nil, Errorf(Unavailable, "talking to the daemon at %s: %w", c.socket, err)

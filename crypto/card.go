@@ -201,15 +201,41 @@ func CheckCountry(code string) error {
 // CountryName returns the short English name of an alpha-3 code.
 func CountryName(code string) string { return countries[code] }
 
-// CheckMultiaddr validates a multiaddr string.
+// CheckMultiaddr validates a multiaddr string as a card may carry it:
+// an IP address or DNS name, then TCP or QUIC v1, then optionally the
+// node's /p2p/ ID. That is every address a node listens on and dials;
+// anything else (Unix sockets, WebSockets, relay circuits) would be
+// carried by every card and log replica and never dialed.
 func CheckMultiaddr(s string) error {
 	if len(s) > maxMultiaddrLen {
 		return fmt.Errorf("multiaddr is %d bytes, at most %d allowed", len(s), maxMultiaddrLen)
 	}
-	if _, err := ma.NewMultiaddr(s); err != nil {
+	m, err := ma.NewMultiaddr(s)
+	if err != nil {
 		return fmt.Errorf("%q is not a valid multiaddr: %v", s, err)
 	}
+	if !cardAddrShape(m) {
+		return fmt.Errorf("%q is not an address a node dials: want /ip4, /ip6, /dns, /dns4 or /dns6, then /tcp/PORT or /udp/PORT/quic-v1, then optionally /p2p/<peer-id>", s)
+	}
 	return nil
+}
+
+// cardAddrShape reports whether m is host/tcp/PORT or
+// host/udp/PORT/quic-v1, with an optional trailing /p2p/.
+func cardAddrShape(m ma.Multiaddr) bool {
+	if n := len(m); n > 0 && m[n-1].Code() == ma.P_P2P {
+		m = m[:n-1]
+	}
+	if len(m) < 2 {
+		return false
+	}
+	switch m[0].Code() {
+	case ma.P_IP4, ma.P_IP6, ma.P_DNS, ma.P_DNS4, ma.P_DNS6:
+	default:
+		return false
+	}
+	return len(m) == 2 && m[1].Code() == ma.P_TCP ||
+		len(m) == 3 && m[1].Code() == ma.P_UDP && m[2].Code() == ma.P_QUIC_V1
 }
 
 // Recipient returns the card's age recipient.

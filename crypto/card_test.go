@@ -201,3 +201,33 @@ func TestNewCardNormalisesTime(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A card carries only addresses a node listens on and dials: IP or DNS
+// host, TCP or QUIC v1, optionally the node's /p2p/ ID.
+func TestCheckMultiaddrShapes(t *testing.T) {
+	self := newIdentity(t).PeerID().String()
+	for _, a := range []string{
+		"/ip4/192.0.2.10/tcp/4001", "/ip6/2001:db8::1/udp/4001/quic-v1", "/dns/concord.example/tcp/7700",
+		"/dns4/concord.example/udp/7700/quic-v1", "/dns6/concord.example/tcp/7700", "/ip4/0.0.0.0/tcp/0",
+		"/ip4/192.0.2.10/tcp/4001/p2p/" + self,
+	} {
+		if err := CheckMultiaddr(a); err != nil {
+			t.Errorf("%s refused: %v", a, err)
+		}
+	}
+	for _, a := range []string{
+		"/unix/tmp/concord.sock", "/ip4/192.0.2.10", "/ip4/192.0.2.10/udp/4001", "/ip4/192.0.2.10/udp/4001/quic",
+		"/ip4/192.0.2.10/tcp/4001/ws", "/ip4/192.0.2.10/udp/4001/quic-v1/webtransport", "/dnsaddr/concord.example",
+		"/ip6zone/eth0/ip6/fe80::1/tcp/7700", "/p2p/" + self, "/ip4/192.0.2.10/tcp/4001/p2p/" + self + "/p2p-circuit",
+	} {
+		if err := CheckMultiaddr(a); err == nil {
+			t.Errorf("%s accepted", a)
+		}
+	}
+	id := newIdentity(t)
+	body := newCard(t, id, "FRA").CardBody
+	body.Nodes[0].Addrs = []string{"/unix/tmp/concord.sock"}
+	if _, err := ParseCard(sealed(t, id, DomainCard, body)); err == nil || !strings.Contains(err.Error(), "nodes[0].addrs[0]") {
+		t.Errorf("card with a Unix socket address: got %v", err)
+	}
+}

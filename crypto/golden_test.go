@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/fxamacker/cbor/v2"
 	p2pcrypto "github.com/libp2p/go-libp2p/core/crypto"
 
 	"github.com/concordnet/concord/internal/canon"
@@ -117,31 +116,12 @@ func golden(t testing.TB, name string, v any) {
 	readJSON(t, name, v)
 }
 
-var diagMode, _ = cbor.DecOptions{DefaultMapType: reflect.TypeOf(map[string]any(nil))}.DecMode()
-
-// diag decodes CBOR without a schema, byte strings as "h'…'" hex: what a
-// reader of the spec sees, with the keys as they travel.
+// diag decodes CBOR as the spec's reader sees it (canon.Diagnostic).
 func diag(t testing.TB, data []byte) any {
 	t.Helper()
-	var v any
-	if err := diagMode.Unmarshal(data, &v); err != nil {
+	v, err := canon.Diagnostic(data)
+	if err != nil {
 		t.Fatal(err)
-	}
-	return hexBytes(v)
-}
-
-func hexBytes(v any) any {
-	switch x := v.(type) {
-	case []byte:
-		return "h'" + hex.EncodeToString(x) + "'"
-	case map[string]any:
-		for k, e := range x {
-			x[k] = hexBytes(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = hexBytes(e)
-		}
 	}
 	return v
 }
@@ -336,7 +316,7 @@ func TestGoldenCardCases(t *testing.T) {
 	var cases []goldenCase
 	for _, c := range cardCases {
 		var m map[string]any
-		if err := diagMode.Unmarshal(body.Body, &m); err != nil {
+		if err := canon.DecodeGeneric(body.Body, &m); err != nil {
 			t.Fatal(err)
 		}
 		c.mutate(m)

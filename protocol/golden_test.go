@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/fxamacker/cbor/v2"
 	p2pcrypto "github.com/libp2p/go-libp2p/core/crypto"
 
 	"github.com/concordnet/concord/crypto"
@@ -119,37 +118,19 @@ func gWrite(t testing.TB, name string, v any) {
 	}
 }
 
-var gDiagMode, _ = cbor.DecOptions{DefaultMapType: reflect.TypeOf(map[string]any(nil))}.DecMode()
-
-// gDiag decodes CBOR without a schema, byte strings as "h'…'" hex: what a
-// reader of the spec sees, with the keys as they travel.
+// gDiag decodes CBOR as the spec's reader sees it (canon.Diagnostic), as
+// JSON.
 func gDiag(t testing.TB, data []byte) json.RawMessage {
 	t.Helper()
-	var v any
-	if err := gDiagMode.Unmarshal(data, &v); err != nil {
+	v, err := canon.Diagnostic(data)
+	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := json.Marshal(gHexBytes(v))
+	out, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
-}
-
-func gHexBytes(v any) any {
-	switch x := v.(type) {
-	case []byte:
-		return "h'" + hex.EncodeToString(x) + "'"
-	case map[string]any:
-		for k, e := range x {
-			x[k] = gHexBytes(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = gHexBytes(e)
-		}
-	}
-	return v
 }
 
 // gSameFields compares the generic decoding of data with stored fields.
@@ -555,7 +536,7 @@ func TestGoldenBulletinCases(t *testing.T) {
 	var cases []gCase
 	for _, c := range gBulletinCases {
 		var m map[string]any
-		if err := gDiagMode.Unmarshal(data, &m); err != nil {
+		if err := canon.DecodeGeneric(data, &m); err != nil {
 			t.Fatal(err)
 		}
 		c.mutate(m)

@@ -198,7 +198,7 @@ func TestFullDiskIgnoresReceivedEnvelopes(t *testing.T) {
 	fill(t, filler, 8<<20) // below b's 16 MiB reserve
 	x := publish(t, a, s.ID, draft("while b's disk is full"))
 	eventually(t, 20*time.Second, "b never refused to store the gossiped envelope", func() bool {
-		return rejected(b, "envelope", reasonStore) > 0
+		return rejected(b, "envelope", protocol.ReasonStore) > 0
 	})
 	if readable(b, x.ID) {
 		t.Fatal("b stored a bulletin below its reserve")

@@ -35,10 +35,10 @@ func (n *Node) Ingest(ctx context.Context, raw []byte) error {
 	if t == nil {
 		return fmt.Errorf("envelope %s is for a topic this node does not belong to", env.ID.Short())
 	}
-	res, reason, err := n.ingest(ctx, t, env)
+	res, err := n.ingest(ctx, t, env)
 	switch {
 	case err != nil:
-		n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
+		n.metrics.rejected.WithLabelValues("envelope", protocol.RejectionReason(err)).Inc()
 		return err
 	case res == store.Duplicate:
 		return ErrDuplicate

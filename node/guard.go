@@ -228,7 +228,7 @@ func (n *Node) hintedLogSync(t *topic, p peer.ID, warranted func(*protocol.Topic
 	}
 	done, ok := n.guard.startHint(p, state.ID)
 	if !ok {
-		n.metrics.rejected.WithLabelValues("sync", "hint-limited").Inc()
+		n.metrics.rejected.WithLabelValues("sync", protocol.ReasonHintLimited).Inc()
 		return
 	}
 	n.spawn(func() {
@@ -238,7 +238,7 @@ func (n *Node) hintedLogSync(t *topic, p peer.ID, warranted func(*protocol.Topic
 		}
 		if s, _ := t.snapshot(); !warranted(s) {
 			n.log.Debug("peer's message named log state it does not hold; strike", "peer", p, "topic", state.ID.String())
-			n.metrics.rejected.WithLabelValues("sync", "unwarranted-hint").Inc()
+			n.metrics.rejected.WithLabelValues("sync", protocol.ReasonUnwarrantedHint).Inc()
 			n.guard.strike(p)
 		}
 	})

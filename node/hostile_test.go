@@ -379,8 +379,8 @@ func TestFormerMembersChainsArePinned(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s accepted an envelope of the leaver below the chain end it pinned", n.cfg.Member.Name)
 		}
-		if got := rejected(n, "envelope", reasonFormerChain); got < 1 {
-			t.Fatalf("%s: %v, not counted as %s", n.cfg.Member.Name, err, reasonFormerChain)
+		if got := rejected(n, "envelope", protocol.ReasonFormerChain); got < 1 {
+			t.Fatalf("%s: %v, not counted as %s", n.cfg.Member.Name, err, protocol.ReasonFormerChain)
 		}
 	}
 	// Sharing no topic any more, their nodes are disconnected.
@@ -408,8 +408,8 @@ func TestBulletinIDsCannotBeSquatted(t *testing.T) {
 	if err := c.Ingest(ctx, squat.Raw); err == nil {
 		t.Fatal("c accepted a bulletin carrying another member's ID")
 	}
-	if got := rejected(c, "envelope", reasonBadBulletinID); got != 1 {
-		t.Fatalf("squatting counted %v times as %s", got, reasonBadBulletinID)
+	if got := rejected(c, "envelope", protocol.ReasonBadBulletinID); got != 1 {
+		t.Fatalf("squatting counted %v times as %s", got, protocol.ReasonBadBulletinID)
 	}
 	raw, err := a.store.Envelope(genuine.Envelope)
 	if err != nil {
@@ -561,7 +561,7 @@ func TestAuthorBudgetAndQuota(t *testing.T) {
 		recs = append(recs, publish(t, b.Node, id, draft(fmt.Sprintf("flood %d", i))))
 	}
 	eventually(t, 20*time.Second, "a did not refuse the flood", func() bool {
-		return rejected(a, "envelope", reasonBudget) >= 7
+		return rejected(a, "envelope", protocol.ReasonBudget) >= 7
 	})
 	held := 0
 	for _, r := range recs {
@@ -602,7 +602,7 @@ func TestAuthorBudgetAndQuota(t *testing.T) {
 	if _, bytes, _ := a.store.AuthorUsage(id, b.id.MemberID()); bytes > 20<<10 || refused == 0 {
 		t.Fatalf("b holds %d bytes at a, quota %d; %d refused", bytes, 20<<10, refused)
 	}
-	if rejected(a, "envelope", reasonQuota) < 1 {
+	if rejected(a, "envelope", protocol.ReasonQuota) < 1 {
 		t.Fatal("quota refusals are not counted")
 	}
 }

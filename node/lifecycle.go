@@ -12,52 +12,28 @@ import (
 	"github.com/concordnet/concord/protocol"
 )
 
-// Reasons counted for revisions and revocations.
-const (
-	reasonNotOriginator = "not-originator"  // revision or revocation of another member's bulletin
-	reasonBadRevision   = "bad-revision"    // a revision that changes topic, creation time or audience
-	reasonBadRevocation = "bad-revocation"  // a revocation payload that does not decode
-	reasonBadBulletinID = "bad-bulletin-id" // an ID not bound to the envelope's author and topic
-	reasonBadTime       = "bad-time"        // created or modified far ahead of our clock
-)
-
 // Errors of Revise and Revoke that the API reports with their own status.
 var (
 	ErrNotOriginator = errors.New("only its originator may revise or revoke a bulletin")
 	ErrTombstone     = errors.New("the bulletin's content is erased")
 )
 
-// openPayload completes rec, the sealed record of env, with its decrypted
-// payload: the record the envelope makes alone, as sender and receivers
-// all make it.
-func openPayload(rec *store.BulletinRecord, payload []byte, env *protocol.Envelope, state *protocol.TopicState) (*store.BulletinRecord, string, error) {
-	if env.Kind == protocol.KindRevocation {
-		r, err := protocol.DecodeRevocation(payload)
-		if err != nil {
-			return nil, reasonBadRevocation, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
-		}
-		// Only its originator can make an ID that binds to it: a member
-		// cannot revoke another's bulletin, whatever arrives first.
-		if err := protocol.CheckBulletinID(r.Bulletin, state.ID, env.Author); err != nil {
-			return nil, reasonBadBulletinID, fmt.Errorf("envelope %s: revocation: %w", env.ID.Short(), err)
-		}
-		rec.ID, rec.Sealed, rec.Reason, rec.RevokedAt = r.Bulletin, false, r.Reason, env.TS.UTC()
-		return rec, "", nil
+// openedRecord completes rec, the sealed record of env, with what
+// protocol.Open or protocol.OpenPayload found in it: the record the
+// envelope makes alone, as sender and receivers all make it. A sealed
+// revision or revocation makes none: the ID of the bulletin it concerns
+// is inside, so it cannot be tied to one.
+func openedRecord(rec *store.BulletinRecord, env *protocol.Envelope, o *protocol.Opened) (*store.BulletinRecord, error) {
+	switch {
+	case o.Sealed && env.Kind != protocol.KindBulletin:
+		return nil, nil
+	case o.Sealed:
+		return rec, nil
+	case o.Revocation != nil:
+		rec.ID, rec.Sealed, rec.Reason, rec.RevokedAt = o.Revocation.Bulletin, false, o.Revocation.Reason, env.TS.UTC()
+		return rec, nil
 	}
-	b, err := protocol.DecodeBulletin(payload)
-	if err != nil {
-		return nil, reasonBadBulletin, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
-	}
-	if err := protocol.CheckBulletinID(b.ID, state.ID, env.Author); err != nil {
-		return nil, reasonBadBulletinID, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
-	}
-	if err := protocol.CheckBulletinTimes(b, time.Now()); err != nil {
-		return nil, reasonBadTime, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
-	}
-	if err := checkBulletinMatches(b, env, state); err != nil {
-		return nil, reasonBadBulletin, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
-	}
-	return bulletinRecord(rec, b)
+	return bulletinRecord(rec, o.Bulletin)
 }
 
 // Revise publishes the next version of one of this member's bulletins:

@@ -150,7 +150,7 @@ func TestForgedRevocationIsRejected(t *testing.T) {
 	// The bulletin ID is bound to its originator: the revocation cannot
 	// name it, whatever arrives first.
 	eventually(t, 20*time.Second, "the forged revocation was not rejected", func() bool {
-		return testutil.ToFloat64(c.metrics.rejected.WithLabelValues("envelope", reasonBadBulletinID)) >= 1
+		return testutil.ToFloat64(c.metrics.rejected.WithLabelValues("envelope", protocol.ReasonBadBulletinID)) >= 1
 	})
 	for _, n := range []*Node{a, c} {
 		if !readable(n, orig.ID) || record(n, orig.ID).Revoked {

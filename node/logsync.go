@@ -69,7 +69,7 @@ func (n *Node) handleSyncStream(s network.Stream) {
 	bad := func(err error) SyncResponse { return SyncResponse{Error: err.Error()} }
 	done, err := n.guard.startServing(n.ctx, remote)
 	if err != nil {
-		n.metrics.rejected.WithLabelValues("sync", "busy").Inc()
+		n.metrics.rejected.WithLabelValues("sync", protocol.ReasonBusy).Inc()
 		serve(s, maxSyncRequest, syncServeTimeout, bad, func(*SyncRequest) SyncResponse { return bad(err) })
 		return
 	}
@@ -91,7 +91,7 @@ func (n *Node) serveSync(req *SyncRequest, remote peer.ID) SyncResponse {
 	// Only current members are served: a removed member or a stranger
 	// learns nothing, not even the membership.
 	if _, ok := state.PeerMember(remote); !ok {
-		n.metrics.rejected.WithLabelValues("sync", "not-member").Inc()
+		n.metrics.rejected.WithLabelValues("sync", protocol.ReasonNotMember).Inc()
 		return SyncResponse{Error: "not a member of this topic"}
 	}
 	switch req.Kind {
@@ -159,7 +159,7 @@ func (n *Node) fetchLog(t *topic, p peer.ID) error {
 				n.log.Info("log does not continue ours; resolving the fork", "peer", p, "err", err)
 				return n.resolveFork(t, p)
 			case err != nil && !errors.Is(err, protocol.ErrDuplicateEntry):
-				n.metrics.rejected.WithLabelValues("log-entry", "invalid-entry").Inc()
+				n.metrics.rejected.WithLabelValues("log-entry", protocol.ReasonInvalidEntry).Inc()
 				n.guard.strike(p)
 				return fmt.Errorf("peer %s sent an invalid log entry: %w", p, err)
 			}

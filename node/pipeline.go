@@ -17,22 +17,8 @@ import (
 	"github.com/concordnet/concord/protocol"
 )
 
-// Reasons counted besides the protocol's own rejection labels.
-const (
-	reasonEquivocation  = "equivocation"
-	reasonBrokenChain   = "broken-chain"
-	reasonWrongTopic    = "wrong-pubsub-topic"
-	reasonUndecryptable = "undecryptable"
-	reasonBadBulletin   = "bad-bulletin"
-	reasonStore         = "store-error"
-	reasonFormerChain   = "former-chain" // a former member's envelope off the chain its removal pinned, or not yet linked
-	reasonBudget        = "budget"       // over the author's budget (see budgets)
-	reasonQuota         = "quota"        // over the author's storage quota
-)
-
-// maxPlaintext bounds a decrypted envelope: the bulletin plus the inner
-// signature container.
-const maxPlaintext = protocol.MaxBulletinBytes + 4<<10
+// maxPlaintext bounds a decrypted envelope (see protocol.Open).
+const maxPlaintext = protocol.MaxPlaintext
 
 // validateEnvelope is the GossipSub validator of a bulletin topic. It runs
 // the whole pipeline (validate, decrypt, store) before GossipSub forwards
@@ -55,25 +41,24 @@ func (n *Node) validateEnvelope(ctx context.Context, from peer.ID, msg *pubsub.M
 	}
 	state, _ := t.snapshot()
 	if want := protocol.TopicString(state.Category, state.ID); msg.GetTopic() != want {
-		return n.rejectEnvelope(from, reasonWrongTopic, fmt.Errorf("envelope %s for topic %s arrived on %s", env.ID.Short(), want, msg.GetTopic()))
+		return n.rejectEnvelope(from, protocol.ReasonWrongPubsubTopic, fmt.Errorf("envelope %s for topic %s arrived on %s", env.ID.Short(), want, msg.GetTopic()))
 	}
-	res, reason, err := n.ingest(ctx, t, env)
+	res, err := n.ingest(ctx, t, env)
+	reason := protocol.RejectionReason(err)
 	switch {
 	case reason == protocol.ReasonUnknownEpoch || (reason == protocol.ReasonNotMember && state.Card(env.Author) == nil):
 		return n.logHint(t, msg.ReceivedFrom, env, reason)
-	case reason == reasonStore:
-		n.metrics.rejected.WithLabelValues("envelope", reasonStore).Inc()
+	case reason == protocol.ReasonStore:
+		n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
 		if errors.Is(err, store.ErrDiskFull) {
 			n.log.Debug("not storing a received envelope: disk full; sync brings it once space returns", "err", err)
 		} else {
 			n.log.Error("storing a received envelope", "err", err)
 		}
 		return pubsub.ValidationIgnore // our disk's fault, not the sender's
-	case reason == reasonNotOriginator || reason == reasonBadRevision || reason == reasonBrokenChain ||
-		reason == reasonFormerChain || reason == reasonBudget || reason == reasonQuota:
-		// Judged against what we hold (the bulletin, the author's
-		// envelopes around this one, its budget here): a forwarder that
-		// did not hold the same accepted the envelope in good faith.
+	case protocol.LocalVerdict(reason):
+		// Judged against what we hold: a forwarder that did not hold the
+		// same accepted the envelope in good faith.
 		n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
 		n.log.Debug("envelope rejected", "from", from, "reason", reason, "err", err)
 		return pubsub.ValidationIgnore
@@ -98,69 +83,99 @@ func (n *Node) rejectEnvelope(from peer.ID, reason string, err error) pubsub.Val
 
 // ingest validates an envelope against its topic, decrypts what it can
 // and stores envelope and bulletin in one durable write. It returns the
-// store's verdict, or the reason and error of a rejection.
-func (n *Node) ingest(ctx context.Context, t *topic, env *protocol.Envelope) (store.PutResult, string, error) {
+// store's verdict, or a *protocol.Rejection.
+func (n *Node) ingest(ctx context.Context, t *topic, env *protocol.Envelope) (store.PutResult, error) {
 	return n.ingestWithGrace(ctx, t, env, graceEpochs)
 }
 
 // ingestWithGrace is ingest accepting envelopes up to grace epochs behind
 // the current one: sync fetches envelopes of any past epoch.
-func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Envelope, grace uint64) (store.PutResult, string, error) {
+func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Envelope, grace uint64) (store.PutResult, error) {
 	state, keys := t.snapshot()
+	now := time.Now()
+	if err := n.admit(state, env, grace, now); err != nil {
+		return 0, err
+	}
+	rec, err := n.open(state, keys, env, now)
+	if err != nil {
+		n.chainRefused(ctx, state, env)
+		return 0, err
+	}
+	retainOnArrival(rec, state.Policy, now)
+	return n.put(ctx, state, env, rec)
+}
+
+// admit runs the checks before decryption: the envelope against the
+// topic's log, the author's chain if it is a former member, the clock and
+// the author's budget here.
+func (n *Node) admit(state *protocol.TopicState, env *protocol.Envelope, grace uint64, now time.Time) error {
 	if err := state.CheckEnvelope(env, grace); err != nil {
-		return 0, protocol.RejectionReason(err), err
+		return err
 	}
 	// The grace window is for members who have not yet seen a rotate; a
 	// member who was removed or left may publish nothing more, whatever
 	// old epoch it claims: only what it had published before, up to the
 	// last seq its removal recorded.
 	if !state.MayPublish(env.Author, env.Seq) {
-		return 0, protocol.ReasonNotMember, fmt.Errorf("envelope %s: author %s is no longer a member of topic %s, and seq %d is past the last one its removal recorded",
-			env.ID.Short(), env.Author, state.ID.Short(), env.Seq)
+		return rejection(protocol.ReasonNotMember, fmt.Errorf("envelope %s: author %s is no longer a member of topic %s, and seq %d is past the last one its removal recorded",
+			env.ID.Short(), env.Author, state.ID.Short(), env.Seq))
 	}
 	if err := n.onFormerChain(state, env); err != nil {
-		return 0, reasonFormerChain, err
+		return rejection(protocol.ReasonFormerChain, err)
 	}
-	if err := protocol.CheckEnvelopeTime(env, time.Now()); err != nil {
-		return 0, protocol.RejectionReason(err), err
+	if err := protocol.CheckEnvelopeTime(env, now); err != nil {
+		return err
 	}
 	// What we hold at this seq already (a duplicate, or an equivocation
 	// whose evidence is bounded) costs the author nothing: sync re-fetches
 	// envelopes above a gap.
 	if held, err := n.store.HasSeq(state.ID, env.Author, env.Seq); err == nil && !held {
 		if err := n.budgets.allow(state.ID, env.Author, len(env.Raw)); err != nil {
-			return 0, reasonBudget, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+			return rejection(protocol.ReasonBudget, fmt.Errorf("envelope %s: %w", env.ID.Short(), err))
 		}
 	}
-	rec, reason, err := n.open(state, keys, env)
-	if err != nil {
-		n.chainRefused(ctx, state, env)
-		return 0, reason, err
-	}
-	retainOnArrival(rec, state.Policy, time.Now())
+	return nil
+}
+
+// storeRejections maps the store's refusals to their reasons.
+var storeRejections = []struct {
+	err    error
+	reason string
+}{
+	{store.ErrBrokenChain, protocol.ReasonBrokenChain},
+	{store.ErrNotOriginator, protocol.ReasonNotOriginator},
+	{store.ErrBadRevision, protocol.ReasonBadRevision},
+	{store.ErrQuota, protocol.ReasonQuota},
+}
+
+// put stores env and its record in one durable write.
+func (n *Node) put(ctx context.Context, state *protocol.TopicState, env *protocol.Envelope, rec *store.BulletinRecord) (store.PutResult, error) {
 	ref := store.EnvelopeRef{Topic: state.ID, Author: env.Author, Seq: env.Seq, Prev: env.Prev, ID: env.ID}
 	res, err := n.store.PutEnvelope(ctx, ref, env.Raw, rec)
 	n.noticeOwnEnvelope(env, res, err) // a copy of this node elsewhere? (selfwatch.go)
-	switch {
-	case errors.Is(err, store.ErrBrokenChain):
-		return 0, reasonBrokenChain, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
-	case errors.Is(err, store.ErrNotOriginator):
-		return 0, reasonNotOriginator, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
-	case errors.Is(err, store.ErrBadRevision):
-		return 0, reasonBadRevision, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
-	case errors.Is(err, store.ErrQuota):
-		return 0, reasonQuota, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
-	case err != nil:
-		return 0, reasonStore, err
-	case res == store.Equivocation:
+	if err != nil {
+		for _, r := range storeRejections {
+			if errors.Is(err, r.err) {
+				return 0, rejection(r.reason, fmt.Errorf("envelope %s: %w", env.ID.Short(), err))
+			}
+		}
+		return 0, rejection(protocol.ReasonStore, err)
+	}
+	switch res {
+	case store.Equivocation:
 		n.log.Warn("equivocation: two envelopes with the same sequence number", "topic", state.ID.String(),
 			"author", env.Author, "seq", env.Seq, "envelope", env.ID.String())
-		return res, reasonEquivocation, fmt.Errorf("author %s already published seq %d on this topic", env.Author, env.Seq)
-	case res == store.Stored:
+		return res, rejection(protocol.ReasonEquivocation, fmt.Errorf("author %s already published seq %d on this topic", env.Author, env.Seq))
+	case store.Stored:
 		n.metrics.accepted.WithLabelValues("envelope").Inc()
 		n.notify()
 	}
-	return res, "", nil
+	return res, nil
+}
+
+// rejection is err refused for reason.
+func rejection(reason string, err error) error {
+	return &protocol.Rejection{Reason: reason, Err: err}
 }
 
 // chainRefused keeps an envelope whose content was refused (it does not
@@ -226,29 +241,13 @@ func (n *Node) authorPeer(t *topic, author string) (peer.ID, bool) {
 }
 
 // open decrypts an envelope if this node may read it and returns the
-// bulletin record it makes alone (see store.PutEnvelope). An envelope for
-// a restricted audience we are not in, or for an epoch whose key we never
-// held, gives a sealed record, or none for a revision or revocation: the
-// ID of the bulletin it concerns is inside, so it cannot be tied to one.
-func (n *Node) open(state *protocol.TopicState, keys map[uint64]*crypto.EpochKey, env *protocol.Envelope) (*store.BulletinRecord, string, error) {
-	rec := envelopeRecord(state, env, time.Now())
-	identity := n.readerIdentity(keys, env)
-	switch {
-	case identity == nil && env.Kind != protocol.KindBulletin:
-		return nil, "", nil
-	case identity == nil:
-		return rec, "", nil
-	}
-	plaintext, err := crypto.Decrypt(env.Ciphertext, maxPlaintext, identity)
+// bulletin record it makes alone (see store.PutEnvelope and openedRecord).
+func (n *Node) open(state *protocol.TopicState, keys map[uint64]*crypto.EpochKey, env *protocol.Envelope, now time.Time) (*store.BulletinRecord, error) {
+	o, err := protocol.Open(state, protocol.Reader{ID: n.id, Keys: keys}, env, now)
 	if err != nil {
-		return nil, reasonUndecryptable, fmt.Errorf("envelope %s: %w", env.ID.Short(), err)
+		return nil, err
 	}
-	card := state.Card(env.Author)
-	inner, err := protocol.OpenInner(plaintext, env, card)
-	if err != nil {
-		return nil, protocol.RejectionReason(err), err
-	}
-	return openPayload(rec, inner.Payload, env, state)
+	return openedRecord(envelopeRecord(state, env, now), env, o)
 }
 
 // envelopeRecord is the sealed record of env: what every node knows of it
@@ -262,40 +261,14 @@ func envelopeRecord(state *protocol.TopicState, env *protocol.Envelope, received
 
 // readerIdentity returns the key that opens env, or nil if we may not.
 func (n *Node) readerIdentity(keys map[uint64]*crypto.EpochKey, env *protocol.Envelope) age.Identity {
-	if len(env.Audience) > 0 {
-		if slices.Contains(env.Audience, n.id.MemberID()) || env.Author == n.id.MemberID() {
-			return n.id.Age
-		}
-		return nil
-	}
-	if k := keys[env.Epoch]; k != nil {
-		return k.Identity
-	}
-	return nil
-}
-
-// checkBulletinMatches ties the decrypted bulletin to its envelope.
-func checkBulletinMatches(b *protocol.Bulletin, env *protocol.Envelope, state *protocol.TopicState) error {
-	switch {
-	case b.Originator.Member != env.Author:
-		return fmt.Errorf("bulletin originator %s is not the envelope's author %s", b.Originator.Member, env.Author)
-	case b.Category != state.Category:
-		return fmt.Errorf("bulletin category %q is not the topic's %q", b.Category, state.Category)
-	case !slices.Equal(b.Audience, env.Audience):
-		return errors.New("bulletin audience differs from the envelope's")
-	case env.Kind == protocol.KindBulletin && b.Version != 1:
-		return fmt.Errorf("a new bulletin has version 1, not %d; later versions travel as revisions", b.Version)
-	case env.Kind == protocol.KindRevision && b.Version < 2:
-		return fmt.Errorf("a revision has version 2 or more, not %d", b.Version)
-	}
-	return nil
+	return protocol.Reader{ID: n.id, Keys: keys}.Key(env)
 }
 
 // bulletinRecord completes rec with b. The record keeps each attachment's
 // name, media type, size and digest but not its bytes: they are in the
 // envelope beside it (see fullBulletin), and in the record's JSON they
 // would take their size again, a third more in base64.
-func bulletinRecord(rec *store.BulletinRecord, b *protocol.Bulletin) (*store.BulletinRecord, string, error) {
+func bulletinRecord(rec *store.BulletinRecord, b *protocol.Bulletin) (*store.BulletinRecord, error) {
 	light := *b
 	light.Attachments = slices.Clone(b.Attachments)
 	for i := range light.Attachments {
@@ -303,11 +276,11 @@ func bulletinRecord(rec *store.BulletinRecord, b *protocol.Bulletin) (*store.Bul
 	}
 	data, err := json.Marshal(&light)
 	if err != nil {
-		return nil, reasonBadBulletin, err
+		return nil, rejection(protocol.ReasonBadBulletin, err)
 	}
 	rec.ID, rec.Created, rec.Sealed, rec.Bulletin = b.ID, b.Created, false, data
 	rec.Version, rec.Modified, rec.ValidUntil = b.Version, b.Modified, b.ValidUntil
-	return rec, "", nil
+	return rec, nil
 }
 
 // Publish builds a bulletin from draft and publishes it on t (see emit).
@@ -369,7 +342,11 @@ func (n *Node) emit(ctx context.Context, t *topic, build func(*protocol.TopicSta
 		return nil, err
 	}
 	// Our record is made as every receiver makes it, from the payload.
-	rec, _, err := openPayload(envelopeRecord(state, env, now), out.payload, env, state)
+	o, err := protocol.OpenPayload(state, env, out.payload, now)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := openedRecord(envelopeRecord(state, env, now), env, o)
 	if err != nil {
 		return nil, err
 	}
@@ -414,31 +391,18 @@ func (n *Node) recipients(state *protocol.TopicState, keys map[uint64]*crypto.Ep
 	return out, nil
 }
 
-// seal signs the inner body, encrypts it and signs the envelope with the
-// next sequence number of this member on the topic. Callers hold t.mu.
+// seal seals an envelope (see protocol.Seal) at the next sequence number
+// of this member on the topic. Callers hold t.publishing.
 func (n *Node) seal(state *protocol.TopicState, kind string, payload []byte, audience []string, to []age.Recipient, now time.Time) (*protocol.Envelope, error) {
-	me := n.id.MemberID()
-	head, err := n.store.LastOf(state.ID, me)
+	head, err := n.store.LastOf(state.ID, n.id.MemberID())
 	if err != nil {
 		return nil, err
 	}
-	seq := head.Seq + 1
-	var prev []byte
-	if seq > 1 {
-		prev = head.ID[:]
+	p := protocol.SealParams{Kind: kind, Payload: payload, Audience: audience, To: to, Seq: head.Seq + 1, TS: now}
+	if p.Seq > 1 {
+		p.Prev = head.ID[:]
 	}
-	inner, err := protocol.SealInner(n.id, protocol.InnerBody{Topic: state.ID[:], Epoch: state.Epoch, Author: me, Seq: seq, Kind: kind, Payload: payload})
-	if err != nil {
-		return nil, err
-	}
-	ct, err := crypto.Encrypt(inner, to...)
-	if err != nil {
-		return nil, err
-	}
-	return protocol.SealEnvelope(n.id, protocol.EnvelopeBody{
-		Kind: kind, Topic: state.ID[:], Epoch: state.Epoch, Author: me, Node: n.host.ID().String(),
-		Seq: seq, Prev: prev, TS: now, Audience: audience, Ciphertext: ct,
-	})
+	return protocol.Seal(state, n.id, p)
 }
 
 // validateLogEntry is the GossipSub validator of a topic's log channel.
@@ -458,7 +422,7 @@ func (n *Node) validateLogEntry(ctx context.Context, from peer.ID, msg *pubsub.M
 	}
 	state, _ := t.snapshot()
 	if want := protocol.LogTopicString(state.Category, state.ID); msg.GetTopic() != want {
-		return n.rejectEntry(from, reasonWrongTopic, fmt.Errorf("log entry for %s arrived on %s", want, msg.GetTopic()))
+		return n.rejectEntry(from, protocol.ReasonWrongPubsubTopic, fmt.Errorf("log entry for %s arrived on %s", want, msg.GetTopic()))
 	}
 	if e.Index > state.Len {
 		// A gap: we missed entries, or the entry is forged (we cannot tell
@@ -488,7 +452,7 @@ func (n *Node) validateLogEntry(ctx context.Context, from peer.ID, msg *pubsub.M
 		n.log.Error("storing a log entry", "err", err)
 		return pubsub.ValidationIgnore
 	case err != nil:
-		return n.rejectEntry(from, "invalid-entry", err)
+		return n.rejectEntry(from, protocol.ReasonInvalidEntry, err)
 	}
 	n.metrics.accepted.WithLabelValues("log-entry").Inc()
 	return pubsub.ValidationAccept

@@ -271,9 +271,9 @@ func (n *Node) ingestSynced(t *topic, raw []byte) (bool, error) {
 	if env.TopicID() != s.ID {
 		return false, errors.New("peer sent an envelope of another topic")
 	}
-	res, reason, err := n.ingestWithGrace(n.ctx, t, env, math.MaxUint64)
+	res, err := n.ingestWithGrace(n.ctx, t, env, math.MaxUint64)
 	if err != nil {
-		n.metrics.rejected.WithLabelValues("envelope", reason).Inc()
+		n.metrics.rejected.WithLabelValues("envelope", protocol.RejectionReason(err)).Inc()
 		return false, err
 	}
 	return res == store.Stored, nil

@@ -14,9 +14,6 @@ import (
 	"github.com/concordnet/concord/protocol"
 )
 
-// maxPlaintext is node's bound on a decrypted envelope (node/pipeline.go).
-const maxPlaintext = protocol.MaxBulletinBytes + 4<<10
-
 // benchCrypto times the per-bulletin crypto path against plain age.
 func benchCrypto(ctx context.Context, b *bench) error {
 	for _, s := range []struct {
@@ -39,7 +36,7 @@ func benchCrypto(ctx context.Context, b *bench) error {
 		}
 		b.rep.add(s.name, unitMs, ms(conc), ms(base))
 	}
-	b.rep.note("crypto: Concord = encode bulletin, sign inner, age-encrypt to the epoch's hybrid recipient, sign envelope, then decode, verify outer, decrypt, verify inner, decode bulletin (node/pipeline.go seal and open); baseline = age encrypt + decrypt of the same encoded bulletin to the same recipient")
+	b.rep.note("crypto: Concord = encode bulletin, sign inner, age-encrypt to the epoch's hybrid recipient, sign envelope, then decode, verify outer, decrypt, verify inner, decode bulletin (protocol.Seal and protocol.Open, as the node calls them); baseline = age encrypt + decrypt of the same encoded bulletin to the same recipient")
 	return nil
 }
 
@@ -57,12 +54,13 @@ func perOp(rounds int, fn func() error) (time.Duration, error) {
 	return time.Since(start) / time.Duration(rounds), nil
 }
 
-// cryptoFixture is one member, one topic epoch key and one bulletin.
+// cryptoFixture is one member, its topic at epoch 1 with its key, and one
+// bulletin.
 type cryptoFixture struct {
 	id       *crypto.Identity
 	card     *crypto.Card
 	key      *crypto.EpochKey
-	topic    [32]byte
+	state    *protocol.TopicState
 	bulletin *protocol.Bulletin
 	encoded  []byte
 }
@@ -79,10 +77,9 @@ func newCryptoFixture(size int) (*cryptoFixture, error) {
 	if f.card, err = crypto.NewCard(id, "Agency", "FRA", []string{"/ip4/127.0.0.1/tcp/7700"}, time.Now()); err != nil {
 		return nil, err
 	}
-	if f.key, err = crypto.GenerateEpochKey(1); err != nil {
+	if err := f.newTopic(); err != nil {
 		return nil, err
 	}
-	rand.Read(f.topic[:])
 	draft := benchDraft("crypto", textBody(min(size, 4<<10)))
 	if extra := size - 5<<10; extra > 0 {
 		data := make([]byte, extra)
@@ -90,7 +87,7 @@ func newCryptoFixture(size int) (*cryptoFixture, error) {
 		draft.Attachments = []protocol.Attachment{protocol.NewAttachment("capture.bin", "application/octet-stream", data)}
 	}
 	now := time.Now().UTC()
-	f.bulletin, err = draft.Build(protocol.Stamp{ID: protocol.NewBulletinID(protocol.TopicID(f.topic), id.MemberID()), Version: 1, Created: now, Modified: now,
+	f.bulletin, err = draft.Build(protocol.Stamp{ID: protocol.NewBulletinID(f.state.ID, id.MemberID()), Version: 1, Created: now, Modified: now,
 		Category: "drug-trafficking", Originator: protocol.Originator{Member: id.MemberID(), Country: "FRA", Agency: "Agency"}})
 	if err != nil {
 		return nil, err
@@ -99,7 +96,34 @@ func newCryptoFixture(size int) (*cryptoFixture, error) {
 	return f, err
 }
 
-// concord seals and opens one bulletin as node.seal and node.open do.
+// newTopic creates the member's topic as a node does: its genesis, then
+// a rotate to epoch 1 wrapped to the member.
+func (f *cryptoFixture) newTopic() error {
+	now := time.Now()
+	genesis, err := protocol.NewGenesis(f.id, f.card, "drug-trafficking", "crypto bench", protocol.Policy{MaxAgeDays: 365}, now)
+	if err != nil {
+		return err
+	}
+	if f.state, err = protocol.NewTopicState(genesis); err != nil {
+		return err
+	}
+	if f.key, err = crypto.GenerateEpochKey(1); err != nil {
+		return err
+	}
+	r, err := f.state.NewRotate(f.key, "")
+	if err != nil {
+		return err
+	}
+	e := f.state.NextEntry(f.id.MemberID(), protocol.EntryRotate, now)
+	e.Rotate = &r
+	raw, err := protocol.SignEntry(f.id, e)
+	if err != nil {
+		return err
+	}
+	return f.state.Apply(raw)
+}
+
+// concord seals and opens one bulletin with the node's own code.
 func (f *cryptoFixture) concord() error {
 	env, err := f.seal()
 	if err != nil {
@@ -113,17 +137,8 @@ func (f *cryptoFixture) seal() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	me := f.id.MemberID()
-	inner, err := protocol.SealInner(f.id, protocol.InnerBody{Topic: f.topic[:], Epoch: 1, Author: me, Seq: 1, Kind: protocol.KindBulletin, Payload: payload})
-	if err != nil {
-		return nil, err
-	}
-	ct, err := crypto.Encrypt(inner, f.key.Recipient())
-	if err != nil {
-		return nil, err
-	}
-	env, err := protocol.SealEnvelope(f.id, protocol.EnvelopeBody{Kind: protocol.KindBulletin, Topic: f.topic[:], Epoch: 1,
-		Author: me, Node: f.id.PeerID().String(), Seq: 1, TS: time.Now(), Ciphertext: ct})
+	env, err := protocol.Seal(f.state, f.id, protocol.SealParams{Kind: protocol.KindBulletin, Payload: payload,
+		To: []age.Recipient{f.key.Recipient()}, Seq: 1, TS: time.Now()})
 	if err != nil {
 		return nil, err
 	}
@@ -138,15 +153,8 @@ func (f *cryptoFixture) open(raw []byte) error {
 	if err := env.VerifySignature(f.card); err != nil {
 		return err
 	}
-	plain, err := crypto.Decrypt(env.Ciphertext, maxPlaintext, f.key.Identity)
-	if err != nil {
-		return err
-	}
-	inner, err := protocol.OpenInner(plain, env, f.card)
-	if err != nil {
-		return err
-	}
-	_, err = protocol.DecodeBulletin(inner.Payload)
+	reader := protocol.Reader{ID: f.id, Keys: map[uint64]*crypto.EpochKey{1: f.key}}
+	_, err = protocol.Open(f.state, reader, env, time.Now())
 	return err
 }
 

@@ -1,0 +1,39 @@
+package protocol
+
+// Rejection reasons beside those of the envelope checks (envelope.go):
+// verdicts on decrypted content, on what a node holds (its store, its
+// budgets), on log entries and on sync. With those they are the one set of
+// labels of concord_messages_rejected_total (docs/protocol.md §8.7): the
+// values are metric labels, never change them.
+const (
+	ReasonWrongPubsubTopic = "wrong-pubsub-topic" // valid item on the wrong GossipSub topic string
+	ReasonUndecryptable    = "undecryptable"      // we hold the key but age decryption fails
+	ReasonBadBulletin      = "bad-bulletin"       // payload not a valid bulletin, or not matching its envelope
+	ReasonBadRevocation    = "bad-revocation"     // a revocation payload that does not decode
+	ReasonBadBulletinID    = "bad-bulletin-id"    // an ID not bound to the envelope's author and topic
+	ReasonNotOriginator    = "not-originator"     // revision or revocation of another member's bulletin
+	ReasonBadRevision      = "bad-revision"       // a revision that changes topic, creation time or audience
+	ReasonEquivocation     = "equivocation"       // a different envelope already holds (topic, author, seq)
+	ReasonBrokenChain      = "broken-chain"       // prev does not link to the stored neighbours
+	ReasonFormerChain      = "former-chain"       // a former member's envelope off the chain its removal pinned, or not yet linked
+	ReasonBudget           = "budget"             // over the author's budget on the topic
+	ReasonQuota            = "quota"              // over the author's storage quota on the topic
+	ReasonStore            = "store-error"        // local storage failure: not the sender's fault
+	ReasonInvalidEntry     = "invalid-entry"      // a log entry that fails the log's rules
+	ReasonBusy             = "busy"               // a sync or join stream found no free slot
+	ReasonHintLimited      = "hint-limited"       // a hint too soon after the last one from that peer
+	ReasonUnwarrantedHint  = "unwarranted-hint"   // a hint our log still does not explain after a log sync
+)
+
+// LocalVerdict reports whether a rejection for reason depends on what the
+// rejecting node holds or allows (its copy of the bulletin, the author's
+// envelopes around this one, its budgets and quotas): a peer that
+// forwarded the envelope without holding the same acted in good faith, so
+// the envelope is ignored rather than penalised (docs/protocol.md §8.6).
+func LocalVerdict(reason string) bool {
+	switch reason {
+	case ReasonNotOriginator, ReasonBadRevision, ReasonBrokenChain, ReasonFormerChain, ReasonBudget, ReasonQuota:
+		return true
+	}
+	return false
+}

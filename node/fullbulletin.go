@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
-	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
 )
@@ -51,29 +51,18 @@ func (n *Node) reopen(rec store.BulletinRecord) (*protocol.Bulletin, error) {
 		return nil, fmt.Errorf("this node no longer holds topic %s, whose keys open envelope %s: ask another member for the attachments", protocol.TopicID(rec.Topic).Short(), short)
 	}
 	state, keys := t.snapshot()
-	identity := n.readerIdentity(keys, env)
-	card := state.Card(env.Author)
-	switch {
-	case identity == nil:
-		return nil, fmt.Errorf("this node holds no key for envelope %s (epoch %d of topic %q) any more: ask another member for the attachments", short, env.Epoch, state.Name)
-	case card == nil:
-		return nil, fmt.Errorf("topic %q holds no card of author %s to verify envelope %s: ask another member for the attachments", state.Name, env.Author, short)
-	case env.Kind == protocol.KindRevocation:
+	if env.Kind == protocol.KindRevocation {
 		return nil, fmt.Errorf("envelope %s is a revocation, not a version: the store is damaged; restore it from a backup (concord restore)", short)
 	}
 	// It opened when it arrived: a failure now means damage here.
-	plaintext, err := crypto.Decrypt(env.Ciphertext, maxPlaintext, identity)
-	var inner *protocol.InnerBody
-	if err == nil {
-		inner, err = protocol.OpenInner(plaintext, env, card)
-	}
-	var b *protocol.Bulletin
-	if err == nil {
-		b, err = protocol.DecodeBulletin(inner.Payload)
-	}
-	if err != nil {
+	opened, err := protocol.Open(state, protocol.Reader{ID: n.id, Keys: keys}, env, time.Now())
+	switch {
+	case err != nil:
 		return nil, fmt.Errorf("envelope %s no longer opens (%v): restore the store from a backup (concord restore), or ask another member for the attachments", short, err)
+	case opened.Sealed:
+		return nil, fmt.Errorf("this node holds no key for envelope %s (epoch %d of topic %q) any more: ask another member for the attachments", short, env.Epoch, state.Name)
 	}
+	b := opened.Bulletin
 	if b.ID != rec.ID {
 		return nil, fmt.Errorf("envelope %s holds bulletin %s, not this one: the store is damaged; restore it from a backup (concord restore)", short, b.ID)
 	}

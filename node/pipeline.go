@@ -17,8 +17,6 @@ import (
 	"github.com/concordnet/concord/protocol"
 )
 
-// maxPlaintext bounds a decrypted envelope (see protocol.Open).
-const maxPlaintext = protocol.MaxPlaintext
 
 // validateEnvelope is the GossipSub validator of a bulletin topic. It runs
 // the whole pipeline (validate, decrypt, store) before GossipSub forwards

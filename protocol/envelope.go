@@ -3,7 +3,6 @@ package protocol
 import (
 	"bytes"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,49 +28,6 @@ var envelopeKinds = []string{KindBulletin, KindRevision, KindRevocation}
 // better sent to the epoch key, as each audience member costs a
 // post-quantum stanza of about 1.5 KB.
 const MaxAudience = 32
-
-// Rejection reasons: short, stable labels for metrics.
-const (
-	ReasonTooLarge     = "too-large"
-	ReasonMalformed    = "malformed"
-	ReasonUnknownTopic = "unknown-topic"
-	ReasonUnknownEpoch = "unknown-epoch"
-	ReasonNotMember    = "not-member"
-	ReasonWrongNode    = "wrong-node"
-	ReasonBadSignature = "bad-signature"
-	ReasonStaleEpoch   = "stale-epoch"
-	ReasonBadAudience  = "bad-audience"
-	ReasonBadTime      = "bad-time" // ts far ahead of the receiver's clock, or before 1970 (CheckEnvelopeTime)
-	// Found after decryption, by OpenInner.
-	ReasonBadInner          = "bad-inner"           // malformed, or not matching its envelope
-	ReasonBadInnerSignature = "bad-inner-signature" // inner signature is not the author's
-)
-
-// Rejection is why an envelope was refused. Reason is a stable label from
-// the Reason constants, for counting; Err says precisely what was wrong.
-type Rejection struct {
-	Reason string
-	Err    error
-}
-
-func (r *Rejection) Error() string { return fmt.Sprintf("envelope rejected (%s): %v", r.Reason, r.Err) }
-
-// Unwrap returns the underlying error.
-func (r *Rejection) Unwrap() error { return r.Err }
-
-func reject(reason, format string, args ...any) *Rejection {
-	return &Rejection{Reason: reason, Err: fmt.Errorf(format, args...)}
-}
-
-// RejectionReason returns the label of a *Rejection in err's chain, or ""
-// when err is not a rejection.
-func RejectionReason(err error) string {
-	var r *Rejection
-	if errors.As(err, &r) {
-		return r.Reason
-	}
-	return ""
-}
 
 // EnvelopeBody is the signed content of an envelope.
 type EnvelopeBody struct {

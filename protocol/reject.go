@@ -1,11 +1,31 @@
 package protocol
 
-// Rejection reasons beside those of the envelope checks (envelope.go):
-// verdicts on decrypted content, on what a node holds (its store, its
-// budgets), on log entries and on sync. With those they are the one set of
-// labels of concord_messages_rejected_total (docs/protocol.md §8.7): the
-// values are metric labels, never change them.
+import (
+	"errors"
+	"fmt"
+)
+
+// Rejection reasons: short, stable labels, one set for every verdict a
+// node gives (envelope checks, decrypted content, what the node holds,
+// log entries, sync). They are the labels of
+// concord_messages_rejected_total (docs/protocol.md §8.7): never change
+// the values.
 const (
+	// The envelope's own checks (DecodeEnvelope, CheckEnvelope).
+	ReasonTooLarge     = "too-large"
+	ReasonMalformed    = "malformed"
+	ReasonUnknownTopic = "unknown-topic"
+	ReasonUnknownEpoch = "unknown-epoch"
+	ReasonNotMember    = "not-member"
+	ReasonWrongNode    = "wrong-node"
+	ReasonBadSignature = "bad-signature"
+	ReasonStaleEpoch   = "stale-epoch"
+	ReasonBadAudience  = "bad-audience"
+	ReasonBadTime      = "bad-time" // ts far ahead of the receiver's clock, or before 1970 (CheckEnvelopeTime)
+	// Found after decryption, by OpenInner.
+	ReasonBadInner          = "bad-inner"           // malformed, or not matching its envelope
+	ReasonBadInnerSignature = "bad-inner-signature" // inner signature is not the author's
+	// Content, the node's state, log entries and sync.
 	ReasonWrongPubsubTopic = "wrong-pubsub-topic" // valid item on the wrong GossipSub topic string
 	ReasonUndecryptable    = "undecryptable"      // we hold the key but age decryption fails
 	ReasonBadBulletin      = "bad-bulletin"       // payload not a valid bulletin, or not matching its envelope
@@ -36,4 +56,30 @@ func LocalVerdict(reason string) bool {
 		return true
 	}
 	return false
+}
+
+// Rejection is why an envelope was refused. Reason is a stable label from
+// the Reason constants, for counting; Err says precisely what was wrong.
+type Rejection struct {
+	Reason string
+	Err    error
+}
+
+func (r *Rejection) Error() string { return fmt.Sprintf("envelope rejected (%s): %v", r.Reason, r.Err) }
+
+// Unwrap returns the underlying error.
+func (r *Rejection) Unwrap() error { return r.Err }
+
+func reject(reason, format string, args ...any) *Rejection {
+	return &Rejection{Reason: reason, Err: fmt.Errorf(format, args...)}
+}
+
+// RejectionReason returns the label of a *Rejection in err's chain, or ""
+// when err is not a rejection.
+func RejectionReason(err error) string {
+	var r *Rejection
+	if errors.As(err, &r) {
+		return r.Reason
+	}
+	return ""
 }

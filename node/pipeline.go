@@ -17,7 +17,6 @@ import (
 	"github.com/concordnet/concord/protocol"
 )
 
-
 // validateEnvelope is the GossipSub validator of a bulletin topic. It runs
 // the whole pipeline (validate, decrypt, store) before GossipSub forwards
 // anything, so what is forwarded has been stored, and what is invalid is

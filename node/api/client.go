@@ -60,6 +60,22 @@ func (c *Client) call(ctx context.Context, route string, query url.Values, in, o
 	return nil
 }
 
+// get calls route and decodes its answer as a T.
+func get[T any](ctx context.Context, c *Client, route string, query url.Values, in any, args ...string) (T, error) {
+	var out T
+	err := c.call(ctx, route, query, in, &out, args...)
+	return out, err
+}
+
+// list calls route and decodes its answer as a list, empty rather than nil.
+func list[T any](ctx context.Context, c *Client, route string, query url.Values, in any, args ...string) ([]T, error) {
+	out, err := get[[]T](ctx, c, route, query, in, args...)
+	if out == nil && err == nil {
+		out = []T{}
+	}
+	return out, err
+}
+
 // send makes the request and returns a 2xx answer, or the error answered.
 func (c *Client) send(ctx context.Context, route string, query url.Values, in any, args []string) (*http.Response, error) {
 	method, path := routePath(route, args)

@@ -10,26 +10,22 @@ import (
 
 // Status reports the node's state (GET /v1/status).
 func (c *Client) Status(ctx context.Context) (Status, error) {
-	var out Status
-	return out, c.call(ctx, RouteStatus, nil, nil, &out)
+	return get[Status](ctx, c, RouteStatus, nil, nil)
 }
 
 // Identity returns who the node is, with its card (GET /v1/id).
 func (c *Client) Identity(ctx context.Context) (Identity, error) {
-	var out Identity
-	return out, c.call(ctx, RouteID, nil, nil, &out)
+	return get[Identity](ctx, c, RouteID, nil, nil)
 }
 
 // Peers lists the connected peers.
 func (c *Client) Peers(ctx context.Context) ([]Peer, error) {
-	var out []Peer
-	return out, c.call(ctx, RoutePeers, nil, nil, &out)
+	return list[Peer](ctx, c, RoutePeers, nil, nil)
 }
 
 // Connect dials a peer at a multiaddr.
 func (c *Client) Connect(ctx context.Context, addr string) (ConnectResponse, error) {
-	var out ConnectResponse
-	return out, c.call(ctx, RouteConnect, nil, ConnectRequest{Addr: addr}, &out)
+	return get[ConnectResponse](ctx, c, RouteConnect, nil, ConnectRequest{Addr: addr})
 }
 
 // Backup streams a backup archive (see docs/operations.md); the caller
@@ -44,112 +40,93 @@ func (c *Client) Backup(ctx context.Context) (io.ReadCloser, error) {
 
 // Categories lists the crime categories.
 func (c *Client) Categories(ctx context.Context) ([]Category, error) {
-	var out []Category
-	return out, c.call(ctx, RouteCategories, nil, nil, &out)
+	return list[Category](ctx, c, RouteCategories, nil, nil)
 }
 
 // Topics lists the topics this node holds.
 func (c *Client) Topics(ctx context.Context) ([]Topic, error) {
-	out := []Topic{}
-	return out, c.call(ctx, RouteTopics, nil, nil, &out)
+	return list[Topic](ctx, c, RouteTopics, nil, nil)
 }
 
 // CreateTopic creates a topic owned by this node's member.
 func (c *Client) CreateTopic(ctx context.Context, req CreateTopicRequest) (Topic, error) {
-	var out Topic
-	return out, c.call(ctx, RouteCreateTopic, nil, req, &out)
+	return get[Topic](ctx, c, RouteCreateTopic, nil, req)
 }
 
 // Topic resolves a topic reference (ID, unique prefix or name).
 func (c *Client) Topic(ctx context.Context, ref string) (Topic, error) {
-	var out Topic
-	return out, c.call(ctx, RouteTopic, nil, nil, &out, ref)
+	return get[Topic](ctx, c, RouteTopic, nil, nil, ref)
 }
 
 // Members lists a topic's current members.
 func (c *Client) Members(ctx context.Context, topic string) ([]Member, error) {
-	var out []Member
-	return out, c.call(ctx, RouteMembers, nil, nil, &out, topic)
+	return list[Member](ctx, c, RouteMembers, nil, nil, topic)
 }
 
 // Invite invites the holder of a card to a topic.
 func (c *Client) Invite(ctx context.Context, topic string, req InviteRequest) (InviteResponse, error) {
-	var out InviteResponse
-	return out, c.call(ctx, RouteInvite, nil, req, &out, topic)
+	return get[InviteResponse](ctx, c, RouteInvite, nil, req, topic)
 }
 
 // Remove removes a member from a topic.
 func (c *Client) Remove(ctx context.Context, topic string, req RemoveRequest) (LogChange, error) {
-	var out LogChange
-	return out, c.call(ctx, RouteRemove, nil, req, &out, topic)
+	return get[LogChange](ctx, c, RouteRemove, nil, req, topic)
 }
 
 // Rotate starts a new epoch of a topic.
 func (c *Client) Rotate(ctx context.Context, topic string) (LogChange, error) {
-	var out LogChange
-	return out, c.call(ctx, RouteRotate, nil, struct{}{}, &out, topic)
+	return get[LogChange](ctx, c, RouteRotate, nil, struct{}{}, topic)
 }
 
 // SetRole changes a member's role in a topic.
 func (c *Client) SetRole(ctx context.Context, topic string, req RoleRequest) (LogChange, error) {
-	var out LogChange
-	return out, c.call(ctx, RouteRole, nil, req, &out, topic)
+	return get[LogChange](ctx, c, RouteRole, nil, req, topic)
 }
 
 // Uninvite withdraws a pending invitation.
 func (c *Client) Uninvite(ctx context.Context, topic string, req UninviteRequest) (LogChange, error) {
-	var out LogChange
-	return out, c.call(ctx, RouteUninvite, nil, req, &out, topic)
+	return get[LogChange](ctx, c, RouteUninvite, nil, req, topic)
 }
 
 // Leave leaves a topic.
 func (c *Client) Leave(ctx context.Context, topic string, req LeaveRequest) (LogChange, error) {
-	var out LogChange
-	return out, c.call(ctx, RouteLeave, nil, req, &out, topic)
+	return get[LogChange](ctx, c, RouteLeave, nil, req, topic)
 }
 
 // Join joins a topic with an invitation token.
 func (c *Client) Join(ctx context.Context, token string) (Topic, error) {
-	var out Topic
-	return out, c.call(ctx, RouteJoin, nil, JoinRequest{Token: token}, &out)
+	return get[Topic](ctx, c, RouteJoin, nil, JoinRequest{Token: token})
 }
 
 // Publish publishes a bulletin; it returns once the bulletin is stored.
 func (c *Client) Publish(ctx context.Context, req PublishRequest) (PublishResponse, error) {
-	var out PublishResponse
-	return out, c.call(ctx, RoutePublish, nil, req, &out)
+	return get[PublishResponse](ctx, c, RoutePublish, nil, req)
 }
 
 // List lists bulletins, newest first.
 func (c *Client) List(ctx context.Context, q ListQuery) ([]Bulletin, error) {
-	out := []Bulletin{}
-	return out, c.call(ctx, RouteList, q.Values(), nil, &out)
+	return list[Bulletin](ctx, c, RouteList, q.Values(), nil)
 }
 
 // Bulletin returns one bulletin with its history, by ID or unique prefix.
 func (c *Client) Bulletin(ctx context.Context, ref string) (Bulletin, error) {
-	var out Bulletin
-	return out, c.call(ctx, RouteBulletin, nil, nil, &out, ref)
+	return get[Bulletin](ctx, c, RouteBulletin, nil, nil, ref)
 }
 
 // Revise publishes a new version of one of this agency's bulletins.
 func (c *Client) Revise(ctx context.Context, ref string, req ReviseRequest) (PublishResponse, error) {
-	var out PublishResponse
-	return out, c.call(ctx, RouteRevise, nil, req, &out, ref)
+	return get[PublishResponse](ctx, c, RouteRevise, nil, req, ref)
 }
 
 // Revoke revokes one of this agency's bulletins.
 func (c *Client) Revoke(ctx context.Context, ref string, req RevokeRequest) (PublishResponse, error) {
-	var out PublishResponse
-	return out, c.call(ctx, RouteRevoke, nil, req, &out, ref)
+	return get[PublishResponse](ctx, c, RouteRevoke, nil, req, ref)
 }
 
 // Related returns the bulletins sharing an entity with one, at most limit
 // per entity (0: up to the common threshold).
 func (c *Client) Related(ctx context.Context, ref string, limit int) (Related, error) {
-	var out Related
-	q := url.Values{"limit": {strconv.Itoa(limit)}}
-	return out, c.call(ctx, RouteRelated, q, nil, &out, ref)
+	return get[Related](ctx, c, RouteRelated, url.Values{"limit": {strconv.Itoa(limit)}}, nil, ref)
 }
 
 // Watch streams bulletins as they are stored.
@@ -159,8 +136,7 @@ func (c *Client) Watch(ctx context.Context, q WatchQuery) (*Stream[Bulletin], er
 
 // Search searches the bulletins this node can read.
 func (c *Client) Search(ctx context.Context, q SearchQuery) ([]SearchHit, error) {
-	out := []SearchHit{}
-	return out, c.call(ctx, RouteSearch, q.Values(), nil, &out)
+	return list[SearchHit](ctx, c, RouteSearch, q.Values(), nil)
 }
 
 // Reindex rebuilds the search indexes, streaming progress; the last value
@@ -172,8 +148,7 @@ func (c *Client) Reindex(ctx context.Context) (*Stream[ReindexProgress], error) 
 // Import looks up which bulletin an imported source became; NotFound when
 // it was never imported.
 func (c *Client) Import(ctx context.Context, source string) (ImportRecord, error) {
-	var out ImportRecord
-	return out, c.call(ctx, RouteImport, url.Values{"source": {source}}, nil, &out)
+	return get[ImportRecord](ctx, c, RouteImport, url.Values{"source": {source}}, nil)
 }
 
 // AddImport records that source was imported as a bulletin.
@@ -183,14 +158,12 @@ func (c *Client) AddImport(ctx context.Context, rec ImportRecord) error {
 
 // Watchlist lists the watched terms.
 func (c *Client) Watchlist(ctx context.Context) ([]WatchEntry, error) {
-	out := []WatchEntry{}
-	return out, c.call(ctx, RouteWatchlist, nil, nil, &out)
+	return list[WatchEntry](ctx, c, RouteWatchlist, nil, nil)
 }
 
 // AddWatch watches a term.
 func (c *Client) AddWatch(ctx context.Context, req WatchRequest) (WatchEntry, error) {
-	var out WatchEntry
-	return out, c.call(ctx, RouteAddWatch, nil, req, &out)
+	return get[WatchEntry](ctx, c, RouteAddWatch, nil, req)
 }
 
 // RemoveWatch stops watching a term, by watch ID or term.
@@ -200,8 +173,7 @@ func (c *Client) RemoveWatch(ctx context.Context, ref string) error {
 
 // Alerts lists alerts, oldest first.
 func (c *Client) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
-	out := []Alert{}
-	return out, c.call(ctx, RouteAlerts, q.Values(), nil, &out)
+	return list[Alert](ctx, c, RouteAlerts, q.Values(), nil)
 }
 
 // WatchAlerts streams alerts as they are raised.

@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/nodetest"
 	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
 )
@@ -23,11 +25,21 @@ import (
 // daemon on loopback; it is closed when the test ends.
 func startNode(t testing.TB, name, country string) *Node {
 	t.Helper()
+	n, err := newNode(t, name, country)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// newNode is startNode returning its error, for starters that may run on
+// other goroutines than the test's.
+func newNode(t testing.TB, name, country string) (*Node, error) {
 	h := Home(filepath.Join(t.TempDir(), "h"))
 	cfg := DefaultConfig(name, country)
 	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
 	if _, err := Init(h, cfg); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("CONCORD_TEST_LOG") != "" {
@@ -35,10 +47,10 @@ func startNode(t testing.TB, name, country string) *Node {
 	}
 	n, err := Start(h, log)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	t.Cleanup(func() { n.Close() })
-	return n
+	return n, nil
 }
 
 // eventually polls cond until it holds or the deadline passes.
@@ -51,34 +63,42 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 // fails with the state cond last described.
 func waitFor(t testing.TB, timeout time.Duration, cond func() (ok bool, state string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for ; ; <-tick.C {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", timeout, state)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var state string
+	err := nodetest.Poll(ctx, 20*time.Millisecond, func() (ok bool, _ error) {
+		ok, state = cond()
+		return ok, nil
+	})
+	if err != nil {
+		t.Fatalf("after %v: %s", timeout, state)
 	}
 }
 
-// invite has owner invite member to t and member join with the token.
-func invite(t testing.TB, owner, member *Node, topicID protocol.TopicID) {
+// member is a node as the harness drives it: through its local API.
+type member struct {
+	*Node
+	api *api.Client
+}
+
+func asMember(n *Node) member { return member{n, api.NewClient(string(n.home), n.home.Socket())} }
+
+func (m member) Client() *api.Client { return m.api }
+
+func members(nodes []*Node) []nodetest.Member {
+	ms := make([]nodetest.Member, len(nodes))
+	for i, n := range nodes {
+		ms[i] = asMember(n)
+	}
+	return ms
+}
+
+// invite has owner invite member to t and member join with the token,
+// through their APIs.
+func invite(t testing.TB, owner, m *Node, topicID protocol.TopicID) {
 	t.Helper()
-	ctx := context.Background()
-	card, err := member.Card()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := owner.Invite(ctx, owner.topicByID(topicID), card, protocol.RoleMember, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := member.Join(ctx, inv.Token()); err != nil {
-		t.Fatalf("%s joining: %v", member.cfg.Member.Name, err)
+	if _, err := nodetest.Invite(context.Background(), asMember(owner), asMember(m), topicID.String()); err != nil {
+		t.Fatalf("%s joining: %v", m.cfg.Member.Name, err)
 	}
 }
 
@@ -87,35 +107,41 @@ func invite(t testing.TB, owner, member *Node, topicID protocol.TopicID) {
 func federation(t testing.TB, n int, category string) ([]*Node, protocol.TopicID) {
 	t.Helper()
 	countries := []string{"FRA", "NGA", "BRA", "DEU", "KEN", "IND", "JPN", "MEX", "ZAF", "CAN", "ITA", "EGY"}
-	nodes := make([]*Node, n)
-	for i := range nodes {
-		nodes[i] = startNode(t, fmt.Sprintf("Agency %d", i), countries[i%len(countries)])
-	}
-	s, err := nodes[0].CreateTopic(context.Background(), category, "Test topic", protocol.Policy{})
+	ctx := context.Background()
+	f, err := nodetest.Start(ctx, n, func(_ context.Context, i int) (nodetest.Member, error) {
+		nd, err := newNode(t, fmt.Sprintf("Agency %d", i), countries[i%len(countries)])
+		if err != nil {
+			return nil, err
+		}
+		return asMember(nd), nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range nodes[1:] {
-		invite(t, nodes[0], m, s.ID)
+	nodes := make([]*Node, n)
+	for i, m := range f.Members {
+		nodes[i] = m.(member).Node
 	}
-	waitMesh(t, nodes, s.ID)
-	return nodes, s.ID
+	s, err := f.CreateTopic(ctx, 0, category, "Test topic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := protocol.ParseTopicID(s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitMesh(t, nodes, id)
+	return nodes, id
 }
 
 // waitMesh waits until every node holds the full log and has every other
-// member as a GossipSub peer on the topic.
+// member as a GossipSub peer on the topic, 30 s for each.
 func waitMesh(t testing.TB, nodes []*Node, id protocol.TopicID) {
 	t.Helper()
-	for _, nd := range nodes {
-		waitFor(t, 30*time.Second, func() (bool, string) {
-			members, peers := 0, 0
-			if tp := nd.topicByID(id); tp != nil {
-				s, _ := tp.snapshot()
-				members, peers = len(s.Members), len(nd.ps.ListPeers(protocol.TopicString(s.Category, s.ID)))
-			}
-			return members == len(nodes) && peers == len(nodes)-1,
-				fmt.Sprintf("%s does not see all %d members on the topic: %d members, %d GossipSub peers", nd.cfg.Member.Name, len(nodes), members, peers)
-		})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(len(nodes))*30*time.Second)
+	defer cancel()
+	if err := nodetest.WaitMesh(ctx, members(nodes), id.String()); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -129,7 +155,7 @@ func draft(title string) *protocol.BulletinDraft {
 
 func publish(t testing.TB, n *Node, id protocol.TopicID, d *protocol.BulletinDraft) *store.BulletinRecord {
 	t.Helper()
-	rec, err := n.Publish(context.Background(), n.topicByID(id), d)
+	rec, err := n.publish(context.Background(), n.topicByID(id), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +216,7 @@ func TestJoinRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	card, _ := invitee.Card()
-	inv, err := owner.Invite(ctx, owner.topicByID(s.ID), card, protocol.RoleMember, time.Hour)
+	inv, err := owner.invite(ctx, owner.topicByID(s.ID), card, protocol.RoleMember, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/nodetest"
 	"github.com/concordnet/concord/protocol"
 )
 
@@ -16,17 +15,17 @@ import (
 // POST /v1/publish, arrivals are seen on each member's /v1/watch stream,
 // that is once stored durably and decrypted, as an analyst would see them.
 type concordNet struct {
-	fed    *federation
+	fed    *nodetest.Federation
 	body   string
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
-func newConcordNet(ctx context.Context, fed *federation, r *router, bodySize int) (*concordNet, error) {
+func newConcordNet(ctx context.Context, fed *nodetest.Federation, r *router, bodySize int) (*concordNet, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	c := &concordNet{fed: fed, body: textBody(bodySize), cancel: cancel}
-	for i, m := range fed.members {
-		stream, err := m.api.Stream(ctx, "/v1/watch")
+	for i, m := range fed.Members {
+		stream, err := m.Client().Watch(ctx, api.WatchQuery{})
 		if err != nil {
 			c.close()
 			return nil, fmt.Errorf("watching member %d: %w", i, err)
@@ -38,29 +37,29 @@ func newConcordNet(ctx context.Context, fed *federation, r *router, bodySize int
 
 // readWatch decodes a watch stream until it ends, timing each bulletin as
 // soon as its line is decoded.
-func readWatch(stream io.ReadCloser, node int, r *router) {
+func readWatch(stream *api.Stream[api.Bulletin], node int, r *router) {
 	defer stream.Close()
-	dec := json.NewDecoder(stream)
 	for {
-		var b api.Bulletin
-		if err := dec.Decode(&b); err != nil {
+		b, err := stream.Next()
+		if err != nil {
 			return
 		}
 		at := time.Now()
 		var run, idx int
-		if b.Bulletin != nil {
-			if _, err := fmt.Sscanf(b.Title, "bench %d %d", &run, &idx); err == nil {
+		if b.Content != nil {
+			if _, err := fmt.Sscanf(b.Content.Title, "bench %d %d", &run, &idx); err == nil {
 				r.arrive(node, run, idx, at)
 			}
 		}
 	}
 }
 
-func (c *concordNet) size() int { return len(c.fed.members) }
+func (c *concordNet) size() int { return len(c.fed.Members) }
 
 func (c *concordNet) publish(ctx context.Context, node, run, idx int) error {
-	req := api.PublishRequest{Topic: c.fed.topic, Draft: benchDraft(fmt.Sprintf("bench %d %d", run, idx), c.body)}
-	return c.fed.members[node].api.Do(ctx, "POST", "/v1/publish", req, nil)
+	req := api.PublishRequest{Topic: c.fed.Topic.ID, Draft: benchDraft(fmt.Sprintf("bench %d %d", run, idx), c.body)}
+	_, err := c.fed.Members[node].Client().Publish(ctx, req)
+	return err
 }
 
 // close stops the watch streams; the federation is closed by its owner.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/concordnet/concord/node"
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/nodetest"
 )
 
 // buildConcord builds the real binary once, so that memory is measured on
@@ -65,7 +66,11 @@ func startDaemon(ctx context.Context, bin, home string, limit *memCap, env ...st
 	go func() { d.done <- d.cmd.Wait() }()
 	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := poll(wait, func() bool { return d.api.Do(wait, "GET", "/v1/status", nil, nil) == nil }); err != nil {
+	err = nodetest.Poll(wait, pollEvery, func() (bool, error) {
+		_, err := d.api.Status(wait)
+		return err == nil, err
+	})
+	if err != nil {
 		d.stop()
 		return nil, fmt.Errorf("the daemon's API never answered (see %s): %w", logf.Name(), err)
 	}

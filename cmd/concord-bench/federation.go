@@ -10,6 +10,7 @@ import (
 
 	"github.com/concordnet/concord/node"
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/nodetest"
 )
 
 // member is one in-process Concord daemon, driven through its local API
@@ -23,11 +24,14 @@ type member struct {
 var countries = []string{"FRA", "NGA", "BRA", "DEU", "KEN", "IND", "JPN", "MEX", "ZAF", "CAN", "ITA", "EGY"}
 
 // initMember creates a home listening on TCP loopback only, so that
-// Concord and the baseline hosts use the same transport.
+// Concord and the baseline hosts use the same transport. Its metrics are
+// served on loopback too, for the bench to follow a catch-up as
+// Prometheus would.
 func initMember(dir string, i int) (node.Home, error) {
 	h := node.Home(filepath.Join(dir, fmt.Sprintf("n%d", i)))
 	cfg := node.DefaultConfig(fmt.Sprintf("Agency %d", i), countries[i%len(countries)])
 	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.Metrics.Listen = "127.0.0.1:0"
 	cfg.Limits = memberLimits
 	_, err := node.Init(h, cfg)
 	return h, err
@@ -60,107 +64,41 @@ func newMember(dir string, i int, log *slog.Logger) (*member, error) {
 	return startMember(h, log)
 }
 
-// federation is n members of one topic owned by the first.
-type federation struct {
-	members []*member
-	topic   string
-}
+// Client and Close make a member one of a nodetest federation.
+func (m *member) Client() *api.Client { return m.api }
+
+func (m *member) Close() error { return m.node.Close() }
 
 // startFederation starts n members in dir, creates a topic at the first,
 // has every other member join it by invitation (as in `concord demo`) and
 // waits until each sees all others as GossipSub peers on the topic.
-func startFederation(ctx context.Context, dir string, n int, log *slog.Logger) (_ *federation, err error) {
+func startFederation(ctx context.Context, dir string, n int, log *slog.Logger) (_ *nodetest.Federation, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	f := &federation{members: make([]*member, n)}
-	defer func() {
-		if err != nil {
-			f.close()
-		}
-	}()
-	err = parallel(n, 4, func(i int) error {
-		var err error
-		f.members[i], err = newMember(dir, i, log)
-		return err
+	f, err := nodetest.Start(ctx, n, func(_ context.Context, i int) (nodetest.Member, error) {
+		return newMember(dir, i, log)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if f.topic, err = createTopic(ctx, f.members[0], "Benchmark topic"); err != nil {
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	if _, err = f.CreateTopic(ctx, 0, "drug-trafficking", "Benchmark topic"); err != nil {
 		return nil, err
 	}
-	for _, m := range f.members[1:] {
-		if err = invite(ctx, f.members[0], m, f.topic); err != nil {
-			return nil, err
-		}
-	}
-	if err = f.waitMesh(ctx); err != nil {
+	wait, cancel := context.WithTimeout(ctx, 60*time.Second+time.Duration(n)*time.Second)
+	defer cancel()
+	if err = f.WaitMesh(wait); err != nil {
 		return nil, err
 	}
 	return f, nil
 }
 
 func createTopic(ctx context.Context, owner *member, name string) (string, error) {
-	var t api.Topic
-	err := owner.api.Do(ctx, "POST", "/v1/topics", api.CreateTopicRequest{Category: "drug-trafficking", Name: name}, &t)
+	t, err := owner.api.CreateTopic(ctx, api.CreateTopicRequest{Category: "drug-trafficking", Name: name})
 	return t.ID, err
-}
-
-// invite has owner invite guest's card to topic and guest join with the
-// token, through their APIs.
-func invite(ctx context.Context, owner, guest *member, topic string) error {
-	var id api.Identity
-	if err := guest.api.Do(ctx, "GET", "/v1/id", nil, &id); err != nil {
-		return err
-	}
-	var inv api.InviteResponse
-	if err := owner.api.Do(ctx, "POST", "/v1/topics/"+topic+"/invite", api.InviteRequest{Card: id.Card}, &inv); err != nil {
-		return fmt.Errorf("inviting: %w", err)
-	}
-	var joined api.Topic
-	if err := guest.api.Do(ctx, "POST", "/v1/join", api.JoinRequest{Token: inv.Token}, &joined); err != nil {
-		return fmt.Errorf("joining: %w", err)
-	}
-	return nil
-}
-
-// waitMesh waits until every member holds the whole membership and has
-// every other member as a GossipSub peer on the topic.
-func (f *federation) waitMesh(ctx context.Context) error {
-	want := len(f.members)
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second+time.Duration(want)*time.Second)
-	defer cancel()
-	for i, m := range f.members {
-		err := poll(ctx, func() bool {
-			var ts []api.Topic
-			err := m.api.Do(ctx, "GET", "/v1/topics", nil, &ts)
-			return err == nil && len(ts) == 1 && ts[0].Members == want && ts[0].Peers == want-1
-		})
-		if err != nil {
-			return fmt.Errorf("member %d never saw all %d members on the topic: %w", i, want, err)
-		}
-	}
-	return nil
-}
-
-func (f *federation) close() {
-	parallel(len(f.members), len(f.members), func(i int) error {
-		if m := f.members[i]; m != nil {
-			m.node.Close()
-		}
-		return nil
-	})
-}
-
-// poll calls cond every 20 ms until it holds or ctx ends.
-func poll(ctx context.Context, cond func() bool) error {
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/concordnet/concord/node"
+	"github.com/concordnet/concord/node/nodetest"
 )
 
 // gossipNet is the baseline: plain go-libp2p-pubsub GossipSub with its
@@ -109,7 +110,7 @@ func (g *gossipNet) waitMesh(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for i, t := range g.topics {
-		if err := poll(ctx, func() bool { return len(t.ListPeers()) == len(g.hosts)-1 }); err != nil {
+		if err := nodetest.Poll(ctx, pollEvery, func() (bool, error) { return len(t.ListPeers()) == len(g.hosts)-1, nil }); err != nil {
 			return fmt.Errorf("baseline host %d never saw all %d peers on the topic: %w", i, len(g.hosts)-1, err)
 		}
 	}

@@ -27,7 +27,7 @@ func withConcord(ctx context.Context, b *bench, dir string, n int, fn func(netwo
 	if err != nil {
 		return err
 	}
-	defer fed.close()
+	defer fed.Close()
 	r := &router{}
 	c, err := newConcordNet(ctx, fed, r, payloadSize)
 	if err != nil {

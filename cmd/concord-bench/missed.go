@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"time"
+
+	"github.com/concordnet/concord/node/nodetest"
 )
 
 // missed is a topic whose owner A published while members B and C were
@@ -73,7 +75,7 @@ func (b *bench) prepareMissed(ctx context.Context, dir string) (_ *missed, err e
 		return nil, err
 	}
 	for _, guest := range []*member{m.b, m.c} {
-		if err := invite(ctx, m.a, guest, m.topic); err != nil {
+		if _, err := nodetest.Invite(ctx, m.a, guest, m.topic); err != nil {
 			return nil, err
 		}
 		guest.node.Close()
@@ -113,11 +115,11 @@ func (b *bench) catchUp(ctx context.Context, m *missed) (time.Duration, error) {
 	defer cancel()
 	var held int
 	b.profile("catchup", func() {
-		err = poll(wait, func() bool {
-			if n, err := acceptedEnvelopes(wait, late.api); err == nil {
+		err = nodetest.Poll(wait, pollEvery, func() (bool, error) {
+			if n, err := acceptedEnvelopes(wait, late.node.MetricsAddr()); err == nil {
 				held = n
 			}
-			return held >= len(m.envs)
+			return held >= len(m.envs), nil
 		})
 	})
 	d := time.Since(start)

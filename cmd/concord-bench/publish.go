@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -25,7 +27,7 @@ func (b *bench) publishMany(ctx context.Context, m *member, topics []string, n, 
 				return nil
 			}
 			req := api.PublishRequest{Topic: topics[i%len(topics)], Draft: benchDraft(fmt.Sprintf("fill %d", i), body)}
-			if err := m.api.Do(ctx, "POST", "/v1/publish", req, nil); err != nil {
+			if _, err := m.api.Publish(ctx, req); err != nil {
 				return fmt.Errorf("publishing bulletin %d: %w", i, err)
 			}
 			if d := int(done.Add(1)); n >= 1000 && d%(n/10) == 0 {
@@ -36,16 +38,27 @@ func (b *bench) publishMany(ctx context.Context, m *member, topics []string, n, 
 }
 
 // acceptedEnvelopes reads how many envelopes a node has stored since it
-// started from its Prometheus metrics: unlike GET /v1/status, which
-// counts the store, it costs the node nothing while it catches up.
-func acceptedEnvelopes(ctx context.Context, c *api.Client) (int, error) {
-	body, err := c.Stream(ctx, "/metrics")
+// started from the Prometheus metrics it serves on addr ([metrics]
+// listen): unlike GET /v1/status, which counts the store, it costs the
+// node nothing while it catches up.
+func acceptedEnvelopes(ctx context.Context, addr string) (int, error) {
+	if addr == "" {
+		return 0, errors.New("the node serves no metrics: set [metrics] listen")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 	if err != nil {
 		return 0, err
 	}
-	defer body.Close()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("metrics: %s", resp.Status)
+	}
 	const metric = `concord_messages_accepted_total{kind="envelope"} `
-	sc := bufio.NewScanner(body)
+	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), metric); ok {
 			f, err := strconv.ParseFloat(v, 64)

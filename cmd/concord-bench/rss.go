@@ -85,7 +85,7 @@ func (b *bench) daemonMem(ctx context.Context) (idle, full memStat, err error) {
 	}
 	b.progress("rss: filled at %.0f bulletins/s", float64(b.cfg.rssBulletins)/time.Since(start).Seconds())
 	start = time.Now()
-	if err := d.api.Do(ctx, "GET", "/v1/status", nil, nil); err != nil {
+	if _, err := d.api.Status(ctx); err != nil {
 		return idle, full, err
 	}
 	b.rep.note("rss: with %d bulletins stored, `GET /v1/status` (counts, version vectors) answered in %s", b.cfg.rssBulletins, time.Since(start).Round(time.Millisecond))

@@ -3,7 +3,11 @@ package main
 import (
 	"errors"
 	"sync"
+	"time"
 )
+
+// pollEvery is how often the bench checks a condition it waits for.
+const pollEvery = 20 * time.Millisecond
 
 // parallel runs fn(0..n-1) on at most workers goroutines and returns
 // every error joined.

@@ -10,9 +10,11 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/concordnet/concord/node"
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/nodetest"
 	"github.com/concordnet/concord/protocol"
 )
 
@@ -83,9 +85,10 @@ func TestSIGKILLLosesNothingAcknowledged(t *testing.T) {
 		acked = append(acked, publishUntilKilled(t, a, id, round)...)
 		a.start()
 	}
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	for _, d := range []*daemon{a, b} {
-		if err := poll(ctx, func() (bool, error) { return holdsAll(ctx, d, acked) }); err != nil {
+		if err := nodetest.Poll(ctx, 50*time.Millisecond, func() (bool, error) { return holdsAll(ctx, d, acked) }); err != nil {
 			t.Fatalf("%s lost acknowledged bulletins: %v", d.home, err)
 		}
 	}
@@ -119,11 +122,15 @@ func publishUntilKilled(t *testing.T, d *daemon, topic string, round int) []stri
 			}
 		}()
 	}
-	poll(context.Background(), func() (bool, error) {
+	wait, stop := context.WithTimeout(context.Background(), time.Minute)
+	defer stop()
+	if err := nodetest.Poll(wait, 10*time.Millisecond, func() (bool, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(acked) >= 30, nil
-	})
+	}); err != nil {
+		t.Fatalf("the daemon acknowledged fewer than 30 bulletins in a minute: %v", err)
+	}
 	d.kill()
 	cancel()
 	wg.Wait()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/concordnet/concord/node"
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/nodetest"
 	"github.com/concordnet/concord/protocol"
 )
 
@@ -64,11 +65,14 @@ func runDemo(ctx context.Context, w io.Writer, keep bool) error {
 		{name: "Polícia Federal", country: "BRA"},
 	}
 	step(w, "starting three nodes on loopback")
+	fed, err := nodetest.Start(ctx, len(states), func(_ context.Context, i int) (nodetest.Member, error) {
+		return states[i], states[i].start(dir)
+	})
+	if err != nil {
+		return err
+	}
+	defer fed.Close()
 	for _, s := range states {
-		if err := s.start(dir); err != nil {
-			return err
-		}
-		defer s.node.Close()
 		fmt.Fprintf(w, "  %s  %-38s member %s\n", s.country, s.name, s.node.MemberID())
 	}
 	fra, nga, bra := states[0], states[1], states[2]
@@ -115,6 +119,11 @@ func (s *demoState) start(dir string) error {
 	return nil
 }
 
+// Client and Close make a state a member of the harness's federation.
+func (s *demoState) Client() *api.Client { return s.api }
+
+func (s *demoState) Close() error { return s.node.Close() }
+
 // demoTopic creates the topic at owner and has every guest join it.
 func demoTopic(ctx context.Context, w io.Writer, owner *demoState, guests []*demoState) (string, error) {
 	step(w, owner.country+" creates a drug-trafficking topic")
@@ -123,30 +132,19 @@ func demoTopic(ctx context.Context, w io.Writer, owner *demoState, guests []*dem
 		return "", err
 	}
 	fmt.Fprintf(w, "  topic %s  %s\n", t.ID[:16], t.PubSub)
+	all := []nodetest.Member{owner}
 	for _, g := range guests {
-		id, err := g.api.Identity(ctx)
+		j, err := nodetest.Invite(ctx, owner, g, t.ID)
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("%s: %w", g.country, err)
 		}
-		inv, err := owner.api.Invite(ctx, t.ID, api.InviteRequest{Card: id.Card})
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(w, "  %s invites %s: token %s… (%d characters)\n", owner.country, g.country, inv.Token[:28], len(inv.Token))
-		joined, err := g.api.Join(ctx, inv.Token)
-		if err != nil {
-			return "", fmt.Errorf("%s joining: %w", g.country, err)
-		}
-		fmt.Fprintf(w, "  %s joined at epoch %d\n", g.country, joined.Epoch)
+		fmt.Fprintf(w, "  %s invites %s: token %s… (%d characters)\n", owner.country, g.country, j.Invite.Token[:28], len(j.Invite.Token))
+		fmt.Fprintf(w, "  %s joined at epoch %d\n", g.country, j.Topic.Epoch)
+		all = append(all, g)
 	}
 	step(w, "waiting for the GossipSub mesh between the three members")
-	for _, s := range append([]*demoState{owner}, guests...) {
-		if err := poll(ctx, func() (bool, error) {
-			ts, err := s.api.Topics(ctx)
-			return err == nil && len(ts) == 1 && ts[0].Members == 3 && ts[0].Peers == 2, err
-		}); err != nil {
-			return "", fmt.Errorf("%s never saw both partners on the topic: %w", s.country, err)
-		}
+	if err := nodetest.WaitMesh(ctx, all, t.ID); err != nil {
+		return "", fmt.Errorf("a member never saw both partners on the topic: %w", err)
 	}
 	fmt.Fprintln(w, "  every member sees the two others")
 	return t.ID, nil
@@ -189,7 +187,7 @@ func demoDraft(title, entity, entityType, tlp string, audience []string) protoco
 }
 
 func waitBulletins(ctx context.Context, s *demoState, n int) error {
-	return poll(ctx, func() (bool, error) {
+	return nodetest.Poll(ctx, 50*time.Millisecond, func() (bool, error) {
 		bs, err := s.api.List(ctx, api.ListQuery{})
 		return err == nil && len(bs) == n, err
 	})
@@ -211,22 +209,4 @@ func printView(ctx context.Context, w io.Writer, s *demoState) error {
 	}
 	table(w, "ID\tTLP\tFROM\tTITLE", rows)
 	return nil
-}
-
-// poll calls cond every 50 ms until it holds or ctx ends.
-func poll(ctx context.Context, cond func() (bool, error)) error {
-	for {
-		ok, err := cond()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			if err != nil {
-				return err
-			}
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }

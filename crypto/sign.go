@@ -1,6 +1,3 @@
-// Package crypto holds a member's keys and the signed structures built
-// from them: member cards, and the domain-separated Ed25519 signatures that
-// every other signed Concord structure uses.
 package crypto
 
 import (

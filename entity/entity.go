@@ -1,6 +1,3 @@
-// Package entity gives every entity of a bulletin one canonical form per
-// type, so that the same phone number, vessel or name written differently
-// by two agencies meets in the search index (node/store) and in alerts.
 package entity
 
 // Key is an entity in canonical form: what the index stores and what a

@@ -19,6 +19,7 @@ import (
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/backup"
 	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
 )
@@ -40,7 +41,7 @@ func backupFile(t *testing.T, n *Node) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	sealed, err := SealBackup(f, testPassphrase)
+	sealed, err := backup.Seal(f, testPassphrase)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestBackupAndRestoreANode(t *testing.T) {
 		t.Fatalf("restore over a running node: %v", err)
 	}
 	r := Home(filepath.Join(t.TempDir(), "restored"))
-	if _, err := restoreFile(r, path, "wrong "+testPassphrase); !errors.Is(err, ErrWrongPassphrase) {
+	if _, err := restoreFile(r, path, "wrong "+testPassphrase); !errors.Is(err, backup.ErrWrongPassphrase) {
 		t.Fatalf("restore with a wrong passphrase: %v", err)
 	}
 	if _, err := os.Stat(string(r)); !errors.Is(err, fs.ErrNotExist) {
@@ -207,7 +208,11 @@ func rewrite(t *testing.T, archive []byte, edit func(name string, data []byte) [
 		if data = edit(hdr.Name, data); data == nil {
 			continue
 		}
-		if err := writeEntry(tw, hdr.Name, data, hdr.ModTime); err != nil {
+		out := &tar.Header{Typeflag: tar.TypeReg, Name: hdr.Name, Size: int64(len(data)), Mode: 0o600, ModTime: hdr.ModTime}
+		if err := tw.WriteHeader(out); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(data); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -218,7 +223,7 @@ func rewrite(t *testing.T, archive []byte, edit func(name string, data []byte) [
 func seal(t *testing.T, plain []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := SealBackup(&buf, testPassphrase)
+	w, err := backup.Seal(&buf, testPassphrase)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,19 +268,19 @@ func TestRestoreRefusesDamagedBackups(t *testing.T) {
 		{"altered", "altered", altered},
 		{"not age", "not an age-encrypted file", plain.Bytes()},
 		{"newer format", "newer concord", edited(func(name string, data []byte) []byte {
-			if name == manifestEntry {
+			if name == "manifest.json" {
 				return bytes.Replace(data, []byte(`"format": 1`), []byte(`"format": 2`), 1)
 			}
 			return data
 		})},
 		{"no db.json", "truncated", edited(func(name string, data []byte) []byte {
-			if name == dbEntry {
+			if name == "db.json" {
 				return nil
 			}
 			return data
 		})},
 		{"chunk changed", "sha256", edited(func(name string, data []byte) []byte {
-			if strings.HasPrefix(name, chunkPrefix) {
+			if strings.HasPrefix(name, "db.backup.") {
 				data[len(data)-1] ^= 1
 			}
 			return data

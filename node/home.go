@@ -1,5 +1,3 @@
-// Package node is the Concord daemon: the libp2p host, GossipSub, topic
-// handling, storage and the local API that the CLI talks to.
 package node
 
 import (

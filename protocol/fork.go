@@ -2,8 +2,136 @@ package protocol
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 )
+
+// ErrLogFork reports a different entry at an index the log already holds:
+// two admins wrote concurrently. ResolveFork decides which branch stays.
+var ErrLogFork = errors.New("log fork")
+
+// PreferredEntry chooses between two different entries at the same index
+// of the same log, so that every node settles on the same branch: the
+// owner's entry wins, otherwise the one with the lower hash (compared as
+// bytes). It looks only at the entries' authors and hashes, not at their
+// validity; ResolveFork applies it to whole branches.
+func PreferredEntry(a, b *Entry, owner string) *Entry {
+	if (a.Author == owner) != (b.Author == owner) {
+		if a.Author == owner {
+			return a
+		}
+		return b
+	}
+	if bytes.Compare(a.Hash[:], b.Hash[:]) <= 0 {
+		return a
+	}
+	return b
+}
+
+// ResolveFork decides between two copies of one topic log that disagree,
+// so that every node ends with the same log. ours and theirs hold raw
+// entries, genesis first; they must start with the same genesis entry.
+//
+// The rule:
+//
+//  1. The fork index is the first index at which the two logs hold
+//     different entries (different bytes, hence different hashes).
+//  2. If there is no such index, one log is a prefix of the other and
+//     there is no conflict: the longer log is preferred, and the fork
+//     index is the length of the shorter one.
+//  3. Otherwise the preferred log is the one whose entry at the fork index
+//     PreferredEntry chooses: the entry whose author is the topic's owner
+//     if exactly one of the two is, else the entry with the lower SHA-256
+//     hash, compared byte by byte. Only those two entries count: what
+//     follows them on either branch, and how long each branch is, does
+//     not.
+//  4. The preferred log wins if it replays from its genesis (Replay: every
+//     entry valid in turn). Otherwise the other log wins if it replays; if
+//     neither does, ResolveFork returns an error.
+//
+// The rule is deterministic and depends only on the two logs, not on which
+// one is ours nor on when or where they are compared, so every node that
+// sees both converges on the same log. Among logs that replay it is a total
+// order (entries compared position by position, owner's first and then by
+// hash, a log ranking above its own prefixes), so comparing any number of
+// logs pairwise, in any order, ends with the same winner. The entries of
+// the losing log from the fork index on are discarded together with all
+// they did (members added or removed, roles changed, epochs started,
+// invitations used or revoked): a node that held them rebuilds its state by
+// replaying the winner, and their authors may re-issue them as new entries
+// on top of the winning log.
+//
+// winner is ours or theirs itself, not a copy.
+func ResolveFork(ours, theirs [][]byte) (winner [][]byte, forkIndex uint64, err error) {
+	if len(ours) == 0 || len(theirs) == 0 {
+		return nil, 0, errors.New("cannot resolve a fork with an empty topic log: a log holds at least its genesis entry")
+	}
+	if !bytes.Equal(ours[0], theirs[0]) {
+		a, b := TopicID(sha256.Sum256(ours[0])), TopicID(sha256.Sum256(theirs[0]))
+		return nil, 0, fmt.Errorf("the two logs belong to different topics (%s and %s): their genesis entries differ", a.Short(), b.Short())
+	}
+	n := min(len(ours), len(theirs))
+	i := 1
+	for i < n && bytes.Equal(ours[i], theirs[i]) {
+		i++
+	}
+	forkIndex = uint64(i)
+	// Replay the common entries once; each branch continues from a clone.
+	base, err := Replay(ours[:i])
+	if err != nil {
+		return nil, forkIndex, fmt.Errorf("the entries the two logs share do not replay: %w", err)
+	}
+	theirsFirst := len(theirs) > len(ours) // rule 2
+	if i < n {
+		theirsFirst = theirsPreferred(ours[i], theirs[i], base.Owner) // rule 3
+	}
+	errOurs, errTheirs := errNotTried, errNotTried
+	if theirsFirst {
+		if errTheirs = replayBranch(base, theirs[i:]); errTheirs == nil {
+			return theirs, forkIndex, nil
+		}
+	}
+	if errOurs = replayBranch(base, ours[i:]); errOurs == nil {
+		return ours, forkIndex, nil
+	}
+	if !theirsFirst {
+		if errTheirs = replayBranch(base, theirs[i:]); errTheirs == nil {
+			return theirs, forkIndex, nil
+		}
+	}
+	return nil, forkIndex, fmt.Errorf("neither log replays after the fork at index %d: ours: %v; theirs: %v", forkIndex, errOurs, errTheirs)
+}
+
+var errNotTried = errors.New("not tried")
+
+// theirsPreferred reports whether PreferredEntry chooses theirs over ours,
+// two different raw entries at the fork index. An entry that does not even
+// decode loses: its branch cannot replay.
+func theirsPreferred(ours, theirs []byte, owner string) bool {
+	eo, errO := DecodeEntry(ours)
+	et, errT := DecodeEntry(theirs)
+	switch {
+	case errO != nil || errT != nil:
+		return errO != nil && errT == nil
+	default:
+		return PreferredEntry(eo, et, owner) == et
+	}
+}
+
+// replayBranch applies entries to a clone of base.
+func replayBranch(base *TopicState, entries [][]byte) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	s := base.Clone()
+	for _, raw := range entries {
+		if err := s.Apply(raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // CheckForkEntry checks that raw is a genuine competing entry: a valid
 // entry, different from the one the log holds at its index, that would

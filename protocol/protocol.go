@@ -1,6 +1,3 @@
-// Package protocol holds Concord's wire types and the rules every node
-// applies to them: topic logs, envelopes, bulletins, crime categories,
-// protocol IDs and size limits.
 package protocol
 
 import (

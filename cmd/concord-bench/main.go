@@ -1,11 +1,3 @@
-// Command concord-bench measures Concord against the libraries it stands
-// on, side by side in one run: delivery latency and throughput against
-// plain GossipSub, ingest against a plain Badger batch, the per-bulletin
-// crypto against plain age, and a daemon's memory. It prints a Markdown
-// table and writes a JSON report whose shape is fixed so that runs can be
-// compared over time (see docs/benchmarks.md).
-//
-//	go run ./cmd/concord-bench [-quick] [-out report.json] [-nodes 10,25,50]
 package main
 
 import (

@@ -22,6 +22,7 @@ import (
 	"github.com/concordnet/concord/internal/fsutil"
 	"github.com/concordnet/concord/node"
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/backup"
 )
 
 // passphraseEnv holds the backup passphrase when no --passphrase-file is
@@ -282,15 +283,16 @@ func (g *globals) backup(ctx context.Context, path, pass string) error {
 // sealStream encrypts the daemon's archive into w while checking it
 // entry by entry: a stream cut short is never kept as a backup.
 func sealStream(body io.Reader, w io.Writer, pass string) (api.BackupManifest, api.BackupDB, error) {
-	sealed, err := node.SealBackup(w, pass)
+	sealed, err := backup.Seal(w, pass)
 	if err != nil {
 		return api.BackupManifest{}, api.BackupDB{}, err
 	}
-	manifest, db, err := node.VerifyBackup(io.TeeReader(body, sealed))
+	m, db, err := backup.Verify(io.TeeReader(body, sealed), node.Version())
+	manifest := api.BackupManifest(m)
 	if err != nil {
-		return manifest, db, fmt.Errorf("the daemon's backup stream is incomplete: %w", err)
+		return manifest, api.BackupDB(db), fmt.Errorf("the daemon's backup stream is incomplete: %w", err)
 	}
-	return manifest, db, sealed.Close()
+	return manifest, api.BackupDB(db), sealed.Close()
 }
 
 // keepFile gives tmp its final name, refusing to replace a file that

@@ -1,6 +1,3 @@
-// Command concord is the Concord daemon and the analysts' CLI in one
-// binary: `concord daemon` runs a node; every other command talks to the
-// local daemon over its Unix socket.
 package main
 
 import (

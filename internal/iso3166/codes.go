@@ -1,7 +1,5 @@
 // Code generated from Debian's iso-codes (iso_3166-1.json); DO NOT EDIT.
 
-// Package iso3166 maps ISO 3166-1 alpha-3 country codes (what bulletins
-// carry) to alpha-2 (what STIX locations and phone-number regions use).
 package iso3166
 
 // alpha2 maps ISO 3166-1 alpha-3 codes to alpha-2.

@@ -1,10 +1,3 @@
-// Package store keeps a node's data in one Badger database: envelopes as
-// received, topic logs, epoch keys and the indexes behind listing.
-//
-// Every write goes through a group committer: writes that arrive together
-// are applied in one transaction with a single sync, and each caller is
-// answered only after that sync. This keeps "acknowledged means durable"
-// without paying one fsync per bulletin.
 package store
 
 import (

@@ -311,7 +311,7 @@ func bulletinRecord(rec *store.BulletinRecord, b *protocol.Bulletin) (*store.Bul
 }
 
 // Publish builds a bulletin from draft and publishes it on t (see emit).
-func (n *Node) Publish(ctx context.Context, t *topic, draft *protocol.BulletinDraft) (*store.BulletinRecord, error) {
+func (n *Node) publish(ctx context.Context, t *topic, draft *protocol.BulletinDraft) (*store.BulletinRecord, error) {
 	return n.emit(ctx, t, func(state *protocol.TopicState, now time.Time) (*outgoing, error) {
 		b, err := draft.Build(protocol.Stamp{
 			ID: protocol.NewBulletinID(state.ID, n.id.MemberID()), Version: 1, Created: now, Modified: now, Category: state.Category,

@@ -192,9 +192,9 @@ func TestEquivocationIsReported(t *testing.T) {
 		ev, err := a.store.Equivocations()
 		return err == nil && len(ev) == 1 && ev[0].Author == b.id.MemberID() && ev[0].Seq == first.Seq
 	})
-	var st api.Status
 	c := api.NewClient(string(a.home), a.home.Socket())
-	if err := c.Do(ctx, "GET", "/v1/status", nil, &st); err != nil {
+	st, err := c.Status(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(st.Equivocations) != 1 || st.Equivocations[0].Author != b.id.MemberID() {

@@ -171,4 +171,3 @@ func (n *Node) topicInfo(t *topic) api.Topic {
 		LogLength: s.Len, MaxAgeDays: s.Policy.MaxAgeDays, Joined: t.joined.UTC(),
 	}
 }
-

@@ -19,13 +19,17 @@ func (h handlers) backup(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// tarWriter sets the archive's content type on the first byte.
+// tarWriter sets the archive's content type on the first byte, and
+// records that it went.
 type tarWriter struct {
 	w       http.ResponseWriter
 	started bool
 }
 
 func (t *tarWriter) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil // writing nothing must not send the status
+	}
 	if !t.started {
 		t.started = true
 		t.w.Header().Set("Content-Type", "application/x-tar")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/api"
 	"github.com/concordnet/concord/protocol"
 )
 
@@ -42,7 +43,7 @@ func (n *Node) writeEntry(ctx context.Context, t *topic, typ string, newKey *cry
 // requireAdmin returns a clear error unless this member administers s.
 func (n *Node) requireAdmin(s *protocol.TopicState, action string) error {
 	if !s.IsAdmin(n.id.MemberID()) {
-		return fmt.Errorf("only an admin of topic %q can %s; its owner is %s", s.Name, action, s.Owner)
+		return api.Errorf(api.Forbidden, "only an admin of topic %q can %s; its owner is %s", s.Name, action, s.Owner)
 	}
 	return nil
 }
@@ -52,9 +53,9 @@ func nextKey(s *protocol.TopicState) (*crypto.EpochKey, error) {
 	return crypto.GenerateEpochKey(s.Epoch + 1)
 }
 
-// Remove expels a member and rotates to a new epoch whose key is wrapped
+// remove expels a member and rotates to a new epoch whose key is wrapped
 // to the remaining members only.
-func (n *Node) Remove(ctx context.Context, t *topic, memberRef, reason string) (*protocol.TopicState, string, error) {
+func (n *Node) remove(ctx context.Context, t *topic, memberRef, reason string) (*protocol.TopicState, string, error) {
 	s, _ := t.snapshot()
 	if err := n.requireAdmin(s, "remove members"); err != nil {
 		return nil, "", err
@@ -64,7 +65,7 @@ func (n *Node) Remove(ctx context.Context, t *topic, memberRef, reason string) (
 		return nil, "", err
 	}
 	if member == s.Owner {
-		return nil, "", fmt.Errorf("the owner of topic %q cannot be removed", s.Name)
+		return nil, "", api.Errorf(api.Conflict, "the owner of topic %q cannot be removed", s.Name)
 	}
 	key, err := nextKey(s)
 	if err != nil {
@@ -86,8 +87,8 @@ func (n *Node) Remove(ctx context.Context, t *topic, memberRef, reason string) (
 	return next, member, err
 }
 
-// Rotate starts a new epoch with a fresh key for the current members.
-func (n *Node) Rotate(ctx context.Context, t *topic) (*protocol.TopicState, error) {
+// rotate starts a new epoch with a fresh key for the current members.
+func (n *Node) rotate(ctx context.Context, t *topic) (*protocol.TopicState, error) {
 	s, _ := t.snapshot()
 	if err := n.requireAdmin(s, "rotate its key"); err != nil {
 		return nil, err
@@ -103,14 +104,14 @@ func (n *Node) Rotate(ctx context.Context, t *topic) (*protocol.TopicState, erro
 	})
 }
 
-// SetRole grants or withdraws the admin role (owner only).
-func (n *Node) SetRole(ctx context.Context, t *topic, memberRef, role string) (*protocol.TopicState, string, error) {
+// setRole grants or withdraws the admin role (owner only).
+func (n *Node) setRole(ctx context.Context, t *topic, memberRef, role string) (*protocol.TopicState, string, error) {
 	s, _ := t.snapshot()
 	if s.Owner != n.id.MemberID() {
-		return nil, "", fmt.Errorf("only the owner of topic %q (%s) can change roles", s.Name, s.Owner)
+		return nil, "", api.Errorf(api.Forbidden, "only the owner of topic %q (%s) can change roles", s.Name, s.Owner)
 	}
 	if role != protocol.RoleAdmin && role != protocol.RoleMember {
-		return nil, "", fmt.Errorf("role %q is not admin or member", role)
+		return nil, "", api.Errorf(api.Invalid, "role %q is not admin or member", role)
 	}
 	member, err := resolveMember(s, memberRef)
 	if err != nil {
@@ -123,16 +124,16 @@ func (n *Node) SetRole(ctx context.Context, t *topic, memberRef, role string) (*
 	return next, member, err
 }
 
-// Uninvite revokes a pending invitation by its nonce (hex, as printed by
+// uninvite revokes a pending invitation by its nonce (hex, as printed by
 // invite), so that its token can no longer be used.
-func (n *Node) Uninvite(ctx context.Context, t *topic, nonceHex string) (*protocol.TopicState, error) {
+func (n *Node) uninvite(ctx context.Context, t *topic, nonceHex string) (*protocol.TopicState, error) {
 	s, _ := t.snapshot()
 	if err := n.requireAdmin(s, "revoke invitations"); err != nil {
 		return nil, err
 	}
 	nonce, err := hex.DecodeString(strings.TrimSpace(nonceHex))
 	if err != nil || len(nonce) != protocol.NonceLen {
-		return nil, fmt.Errorf("nonce %q is not the %d-character hex nonce printed by `concord topic invite`", nonceHex, 2*protocol.NonceLen)
+		return nil, api.Errorf(api.Invalid, "nonce %q is not the %d-character hex nonce printed by `concord topic invite`", nonceHex, 2*protocol.NonceLen)
 	}
 	if err := nonceSettled(s, nonce); err != nil {
 		return nil, err
@@ -150,13 +151,13 @@ func (n *Node) Uninvite(ctx context.Context, t *topic, nonceHex string) (*protoc
 	return next, nil
 }
 
-// Leave takes this member out of a topic of its own accord: the log
+// leave takes this member out of a topic of its own accord: the log
 // records it and the epoch rotates to the remaining members.
-func (n *Node) Leave(ctx context.Context, t *topic, reason string) (*protocol.TopicState, error) {
+func (n *Node) leave(ctx context.Context, t *topic, reason string) (*protocol.TopicState, error) {
 	s, _ := t.snapshot()
 	me := n.id.MemberID()
 	if s.Owner == me {
-		return nil, fmt.Errorf("the owner cannot leave topic %q", s.Name)
+		return nil, api.Errorf(api.Conflict, "the owner cannot leave topic %q", s.Name)
 	}
 	if err := notMember(s, me); err != nil {
 		return nil, err
@@ -184,7 +185,7 @@ func (n *Node) Leave(ctx context.Context, t *topic, reason string) (*protocol.To
 func nonceSettled(s *protocol.TopicState, nonce []byte) error {
 	key := [protocol.NonceLen]byte(nonce)
 	if idx, ok := s.RevokedNonces[key]; ok {
-		return fmt.Errorf("invitation %x to topic %q was already revoked (log entry %d): nothing to do; its token cannot be used", nonce, s.Name, idx)
+		return api.Errorf(api.Conflict, "invitation %x to topic %q was already revoked (log entry %d): nothing to do; its token cannot be used", nonce, s.Name, idx)
 	}
 	idx, ok := s.UsedNonces[key]
 	if !ok {
@@ -194,7 +195,7 @@ func nonceSettled(s *protocol.TopicState, nonce []byte) error {
 	if e, err := protocol.DecodeEntry(s.Entries[idx]); err == nil && e.Card != nil {
 		who = "member " + e.Card.ID
 	}
-	return fmt.Errorf("invitation %x to topic %q was already used: %s joined with it (log entry %d); to take them out, run `concord topic remove TOPIC MEMBER`", nonce, s.Name, who, idx)
+	return api.Errorf(api.Conflict, "invitation %x to topic %q was already used: %s joined with it (log entry %d); to take them out, run `concord topic remove TOPIC MEMBER`", nonce, s.Name, who, idx)
 }
 
 // notMember explains why me, no longer a member of s, cannot leave it.
@@ -204,12 +205,12 @@ func notMember(s *protocol.TopicState, me string) error {
 	}
 	idx, ok := s.Removed[me]
 	if !ok {
-		return fmt.Errorf("this member does not belong to topic %q: nothing to leave", s.Name)
+		return api.Errorf(api.Conflict, "this member does not belong to topic %q: nothing to leave", s.Name)
 	}
 	if e, err := protocol.DecodeEntry(s.Entries[idx]); err == nil && e.Type == protocol.EntryLeave {
-		return fmt.Errorf("this member already left topic %q (log entry %d): nothing to do; the bulletins held here stay readable (`concord list --topic TOPIC`)", s.Name, idx)
+		return api.Errorf(api.Conflict, "this member already left topic %q (log entry %d): nothing to do; the bulletins held here stay readable (`concord list --topic TOPIC`)", s.Name, idx)
 	}
-	return fmt.Errorf("this member was removed from topic %q (log entry %d), so it cannot leave it: nothing to do; the bulletins held here stay readable, and an admin can invite it back", s.Name, idx)
+	return api.Errorf(api.Conflict, "this member was removed from topic %q (log entry %d), so it cannot leave it: nothing to do; the bulletins held here stay readable, and an admin can invite it back", s.Name, idx)
 }
 
 // contiguousHead returns the highest seq up to which we hold every
@@ -306,11 +307,11 @@ func matchMember(cards map[string]*crypto.Card, ref, what, where string) (string
 	case 1:
 		return matches[0], nil
 	case 0:
-		return "", fmt.Errorf("%s %q matches no %s: give a member ID, a unique prefix of 4 characters or more, or the country code of one member (see `concord topic members TOPIC`)", what, ref, where)
+		return "", api.Errorf(api.NotFound, "%s %q matches no %s: give a member ID, a unique prefix of 4 characters or more, or the country code of one member (see `concord topic members TOPIC`)", what, ref, where)
 	}
 	names := make([]string, len(matches))
 	for i, id := range matches {
 		names[i] = fmt.Sprintf("%s (%s, %s)", id, cards[id].Name, cards[id].Country)
 	}
-	return "", fmt.Errorf("%s %q matches %d members: %s; give a member ID or a longer prefix", what, ref, len(matches), strings.Join(names, ", "))
+	return "", api.Errorf(api.Invalid, "%s %q matches %d members: %s; give a member ID or a longer prefix", what, ref, len(matches), strings.Join(names, ", "))
 }

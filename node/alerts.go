@@ -293,16 +293,16 @@ func (n *Node) AddWatch(ctx context.Context, term, note string) (store.WatchEntr
 	e := store.WatchEntry{Term: term, Note: strings.TrimSpace(note)}
 	switch {
 	case term == "":
-		return e, errors.New("the watchlist term is empty: give TYPE:VALUE (e.g. phone:+234 801 234 5678) or words")
+		return e, api.Errorf(api.Invalid, "the watchlist term is empty: give TYPE:VALUE (e.g. phone:+234 801 234 5678) or words")
 	case len(term) > 1024 || len(e.Note) > 1024:
-		return e, errors.New("the watchlist term and note are limited to 1024 bytes each")
+		return e, api.Errorf(api.Invalid, "the watchlist term and note are limited to 1024 bytes each")
 	}
 	if k, ok := entity.ParseTerm(term, n.cfg.Member.Country); ok {
 		e.Key = &k
 	} else {
 		e.Words = dedupe(entity.Words(term))
 		if len(e.Words) == 0 {
-			return e, fmt.Errorf("the watchlist term %q has no word to match: give TYPE:VALUE or words", term)
+			return e, api.Errorf(api.Invalid, "the watchlist term %q has no word to match: give TYPE:VALUE or words", term)
 		}
 	}
 	return n.store.PutWatch(ctx, e)

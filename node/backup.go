@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -14,29 +13,10 @@ import (
 	"github.com/concordnet/concord/node/backup"
 )
 
-// handleBackup is GET /v1/backup: the unencrypted archive, streamed. The
-// socket is 0600 in the home, so whoever may read the stream may read the
-// keys in the home anyway; the CLI encrypts it before writing it.
-func (n *Node) handleBackup(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	m, files, err := n.backupFiles(start)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-tar")
-	db, err := backup.Write(w, m, files, n.store)
-	if err != nil {
-		n.log.Error("backup failed", "err", err)
-		// Cut the connection rather than end the response: an archive
-		// that ends cleanly must be a complete one.
-		panic(http.ErrAbortHandler)
-	}
-	n.log.Info("backup taken", "db_bytes", db.Bytes, "badger_version", db.BadgerVersion, "took", time.Since(start).Round(time.Millisecond))
-}
-
-// Backup writes an unencrypted backup archive of the running node to w:
-// the API handler's work, for embedding and tests.
+// Backup writes an unencrypted backup archive of the running node to w
+// (GET /v1/backup). The socket is 0600 in the home, so whoever may read
+// the stream may read the keys in the home anyway; the CLI encrypts it
+// before writing it.
 func (n *Node) Backup(w io.Writer) (api.BackupDB, error) {
 	m, files, err := n.backupFiles(time.Now())
 	if err != nil {

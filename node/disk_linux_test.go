@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,11 +105,11 @@ func TestFullDiskRefusesWritesAndRecovers(t *testing.T) {
 	if len(acked) < 3 {
 		t.Fatalf("only %d bulletins published before the disk filled", len(acked))
 	}
-	if statusOf(refusal) != http.StatusServiceUnavailable || !strings.Contains(refusal.Error(), "disk full at "+h.DB()) || !strings.Contains(refusal.Error(), "free space or move the home") {
-		t.Fatalf("publishing on a full disk: got %d %v, want 503 and the disk-full message", statusOf(refusal), refusal)
+	if api.ClassOf(refusal) != api.Unavailable || !strings.Contains(refusal.Error(), "disk full at "+h.DB()) || !strings.Contains(refusal.Error(), "free space or move the home") {
+		t.Fatalf("publishing on a full disk: got %s %v, want unavailable (503) and the disk-full message", api.ClassOf(refusal), refusal)
 	}
-	var st api.Status
-	if err := c.Do(ctx, "GET", "/v1/status", nil, &st); err != nil || st.Disk == nil || !st.Disk.Full || st.Bulletins != len(acked) {
+	st, err := c.Status(ctx)
+	if err != nil || st.Disk == nil || !st.Disk.Full || st.Bulletins != len(acked) {
 		t.Fatalf("status on a full disk: %+v, %d bulletins, %v; want full and %d bulletins", st.Disk, st.Bulletins, err, len(acked))
 	}
 	checkHeld(t, c, acked)
@@ -154,8 +153,7 @@ func publishUntilRefused(t *testing.T, c *api.Client, topic protocol.TopicID, fr
 func publishOne(c *api.Client, topic protocol.TopicID, i int) (string, error) {
 	d := draft(fmt.Sprintf("capture %d", i))
 	d.Attachments = []protocol.Attachment{attachment(600<<10, uint64(i))}
-	var resp api.PublishResponse
-	err := c.Do(context.Background(), "POST", "/v1/publish", api.PublishRequest{Topic: topic.String(), Draft: *d}, &resp)
+	resp, err := c.Publish(context.Background(), api.PublishRequest{Topic: topic.String(), Draft: *d})
 	return resp.ID, err
 }
 
@@ -163,19 +161,19 @@ func publishOne(c *api.Client, topic protocol.TopicID, i int) (string, error) {
 // each whole: the i-th with attachment(600 KiB, i).
 func checkHeld(t *testing.T, c *api.Client, ids []string) {
 	t.Helper()
-	var list []api.Bulletin
-	if err := c.Do(context.Background(), "GET", "/v1/bulletins?limit=1000", nil, &list); err != nil {
+	list, err := c.List(context.Background(), api.ListQuery{Limit: 1000})
+	if err != nil {
 		t.Fatalf("listing: %v", err)
 	}
 	if len(list) != len(ids) {
 		t.Fatalf("the node lists %d bulletins, want the %d acknowledged", len(list), len(ids))
 	}
 	for i, id := range ids {
-		var b api.Bulletin
-		if err := c.Do(context.Background(), "GET", "/v1/bulletins/"+id, nil, &b); err != nil {
+		b, err := c.Bulletin(context.Background(), id)
+		if err != nil {
 			t.Fatalf("showing bulletin %d (%s): %v", i, id, err)
 		}
-		if b.Bulletin == nil || len(b.Bulletin.Attachments) != 1 || !bytes.Equal(b.Bulletin.Attachments[0].Data, attachment(600<<10, uint64(i)).Data) {
+		if b.Content == nil || len(b.Content.Attachments) != 1 || !bytes.Equal(b.Content.Attachments[0].Data, attachment(600<<10, uint64(i)).Data) {
 			t.Fatalf("bulletin %d (%s) lost its attachment", i, id)
 		}
 	}

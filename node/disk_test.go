@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,27 +106,28 @@ func TestAPIAnswersDiskFullWithUnavailable(t *testing.T) {
 	first := publish(t, n, s.ID, draft("before"))
 
 	n.store.SetDiskReserve(math.MaxUint64)
-	var st api.Status
-	if err := c.Do(ctx, "GET", "/v1/status", nil, &st); err != nil || st.Disk == nil || !st.Disk.Full || !st.Disk.Low {
+	if st, err := c.Status(ctx); err != nil || st.Disk == nil || !st.Disk.Full || !st.Disk.Low {
 		t.Fatalf("status below the reserve: %+v, %v", st.Disk, err)
 	}
 	for what, call := range map[string]func() error{
 		"publish": func() error {
-			return c.Do(ctx, "POST", "/v1/publish", api.PublishRequest{Topic: s.ID.String(), Draft: *draft("refused")}, nil)
+			_, err := c.Publish(ctx, api.PublishRequest{Topic: s.ID.String(), Draft: *draft("refused")})
+			return err
 		},
 		"revise": func() error {
-			return c.Do(ctx, "POST", "/v1/bulletins/"+first.ID+"/revise", api.ReviseRequest{Draft: *draft("revised")}, nil)
+			_, err := c.Revise(ctx, first.ID, api.ReviseRequest{Draft: *draft("revised")})
+			return err
 		},
 		"revoke": func() error {
-			return c.Do(ctx, "POST", "/v1/bulletins/"+first.ID+"/revoke", api.RevokeRequest{Reason: "wrong"}, nil)
+			_, err := c.Revoke(ctx, first.ID, api.RevokeRequest{Reason: "wrong"})
+			return err
 		},
 	} {
-		if err := call(); statusOf(err) != http.StatusServiceUnavailable || !strings.Contains(err.Error(), "disk full at "+n.home.DB()) {
-			t.Fatalf("%s below the reserve: got %d %v, want 503 and the disk-full message", what, statusOf(err), err)
+		if err := call(); api.ClassOf(err) != api.Unavailable || !strings.Contains(err.Error(), "disk full at "+n.home.DB()) {
+			t.Fatalf("%s below the reserve: got %s %v, want unavailable (503) and the disk-full message", what, api.ClassOf(err), err)
 		}
 	}
-	var list []api.Bulletin
-	if err := c.Do(ctx, "GET", "/v1/bulletins", nil, &list); err != nil || len(list) != 1 || list[0].ID != first.ID {
+	if list, err := c.List(ctx, api.ListQuery{Limit: api.DefaultLimit}); err != nil || len(list) != 1 || list[0].ID != first.ID {
 		t.Fatalf("list below the reserve: %v, %v", list, err)
 	}
 	if v := show(t, n, first.ID); v.Version != 1 || v.Revoked {
@@ -135,7 +135,7 @@ func TestAPIAnswersDiskFullWithUnavailable(t *testing.T) {
 	}
 
 	n.store.SetDiskReserve(n.cfg.Disk.reserveBytes())
-	if err := c.Do(ctx, "POST", "/v1/publish", api.PublishRequest{Topic: s.ID.String(), Draft: *draft("after")}, nil); err != nil {
+	if _, err := c.Publish(ctx, api.PublishRequest{Topic: s.ID.String(), Draft: *draft("after")}); err != nil {
 		t.Fatalf("publishing once space is back: %v", err)
 	}
 }

@@ -54,7 +54,7 @@ func TestConcurrentAdminWritesConverge(t *testing.T) {
 	nodes, id := federation(t, 3, "arms-trafficking")
 	a, b, c := nodes[0], nodes[1], nodes[2]
 	for _, m := range []*Node{b, c} {
-		if _, _, err := a.SetRole(ctx, a.topicByID(id), m.id.MemberID(), protocol.RoleAdmin); err != nil {
+		if _, _, err := a.setRole(ctx, a.topicByID(id), m.id.MemberID(), protocol.RoleAdmin); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -65,10 +65,10 @@ func TestConcurrentAdminWritesConverge(t *testing.T) {
 
 	// Owner against admin.
 	heal := isolate(t, b)
-	if _, err := a.Rotate(ctx, a.topicByID(id)); err != nil {
+	if _, err := a.rotate(ctx, a.topicByID(id)); err != nil {
 		t.Fatal(err)
 	}
-	bState, err := b.Rotate(ctx, b.topicByID(id))
+	bState, err := b.rotate(ctx, b.topicByID(id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,10 +84,10 @@ func TestConcurrentAdminWritesConverge(t *testing.T) {
 
 	// Admin against admin.
 	heal = isolate(t, c)
-	if _, err := b.Rotate(ctx, b.topicByID(id)); err != nil {
+	if _, err := b.rotate(ctx, b.topicByID(id)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Rotate(ctx, c.topicByID(id)); err != nil {
+	if _, err := c.rotate(ctx, c.topicByID(id)); err != nil {
 		t.Fatal(err)
 	}
 	heal()

@@ -49,7 +49,7 @@ func TestRecordsHoldNoAttachmentBytes(t *testing.T) {
 			t.Fatalf("%s: the record lost the attachment's description: %+v, %v", n.cfg.Member.Name, held.Attachments, err)
 		}
 		v := show(t, n, orig.ID)
-		if len(v.Bulletin.Attachments) != 1 || !bytes.Equal(v.Bulletin.Attachments[0].Data, att.Data) {
+		if len(v.Content.Attachments) != 1 || !bytes.Equal(v.Content.Attachments[0].Data, att.Data) {
 			t.Fatalf("%s: show does not return the attachment's bytes", n.cfg.Member.Name)
 		}
 	}
@@ -65,7 +65,7 @@ func TestRecordsHoldNoAttachmentBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, "b misses version 2", func() bool { return record(b, orig.ID).Version == 2 })
-	if v := show(t, b, orig.ID); len(v.Bulletin.Attachments) != 1 || !bytes.Equal(v.Bulletin.Attachments[0].Data, att.Data) {
+	if v := show(t, b, orig.ID); len(v.Content.Attachments) != 1 || !bytes.Equal(v.Content.Attachments[0].Data, att.Data) {
 		t.Fatal("version 2 shows without the attachment's bytes")
 	}
 }

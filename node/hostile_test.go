@@ -339,7 +339,7 @@ func TestFormerMembersChainsArePinned(t *testing.T) {
 	if err := a.Ingest(ctx, planted.Raw); err != nil {
 		t.Fatalf("as a member's, the planted envelope is stored out of order: %v", err)
 	}
-	if _, _, err := a.Remove(ctx, a.topicByID(id), b.id.MemberID(), "hostile"); err != nil {
+	if _, _, err := a.remove(ctx, a.topicByID(id), b.id.MemberID(), "hostile"); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := a.topicByID(id).snapshot()

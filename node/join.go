@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/api"
 	cprotocol "github.com/concordnet/concord/protocol"
 )
 
@@ -84,11 +85,11 @@ func (n *Node) serveJoin(req *JoinRequest, remote string, refuse func(error) Joi
 func (n *Node) Join(ctx context.Context, token string) (*cprotocol.TopicState, error) {
 	inv, err := crypto.ParseToken(token)
 	if err != nil {
-		return nil, err
+		return nil, api.Classify(api.Invalid, err)
 	}
 	if t := n.topicByID(inv.TopicID()); t != nil {
 		if s, _ := t.snapshot(); s.Members[n.id.MemberID()] != nil {
-			return nil, fmt.Errorf("this node is already a member of topic %q", inv.TopicName)
+			return nil, api.Errorf(api.Conflict, "this node is already a member of topic %q", inv.TopicName)
 		}
 	}
 	card, err := n.Card()
@@ -96,7 +97,7 @@ func (n *Node) Join(ctx context.Context, token string) (*cprotocol.TopicState, e
 		return nil, err
 	}
 	if err := inv.CheckFor(card, time.Now()); err != nil {
-		return nil, err
+		return nil, api.Classify(api.Invalid, err)
 	}
 	req := JoinRequest{Invitation: inv.Raw, Card: card.Raw, Proof: crypto.SignJoin(n.id, inv)}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
@@ -109,17 +110,17 @@ func (n *Node) Join(ctx context.Context, token string) (*cprotocol.TopicState, e
 			continue
 		}
 		if resp.Error != "" {
-			return nil, fmt.Errorf("the inviter refused the join: %s", resp.Error)
+			return nil, api.Errorf(api.Forbidden, "the inviter refused the join: %s", resp.Error)
 		}
 		entries := resp.Entries
 		if resp.More {
 			if entries, err = n.restOfLog(p, inv.TopicID(), entries); err != nil {
-				return nil, err
+				return nil, api.Classify(api.Unavailable, err)
 			}
 		}
 		return n.completeJoin(ctx, inv, entries)
 	}
-	return nil, fmt.Errorf("could not reach the inviter (member %s): %w", inv.Inviter.ID, errors.Join(errs...))
+	return nil, api.Errorf(api.Unavailable, "could not reach the inviter (member %s): %w", inv.Inviter.ID, errors.Join(errs...))
 }
 
 func (n *Node) askToJoin(ctx context.Context, nd crypto.CardNode, req JoinRequest) (*JoinResponse, peer.ID, error) {

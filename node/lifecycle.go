@@ -8,15 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/concordnet/concord/node/api"
 	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
 )
 
-// Errors of Revise and Revoke that the API reports with their own status.
-var (
-	ErrNotOriginator = errors.New("only its originator may revise or revoke a bulletin")
-	ErrTombstone     = errors.New("the bulletin's content is erased")
-)
+// ErrTombstone is Revise's error for a bulletin whose content is erased.
+// (One of another member's bulletins is store.ErrNotOriginator.)
+var ErrTombstone = errors.New("the bulletin's content is erased")
 
 // openedRecord completes rec, the sealed record of env, with what
 // protocol.Open or protocol.OpenPayload found in it: the record the
@@ -55,7 +54,7 @@ func (n *Node) Revise(ctx context.Context, bulletinID string, draft *protocol.Bu
 			return nil, err
 		}
 		if !slices.Equal(b.Audience, cur.Audience) {
-			return nil, fmt.Errorf("a revision keeps the audience of its bulletin (%s): publish a new bulletin for another audience", describeAudience(cur.Audience))
+			return nil, api.Errorf(api.Invalid, "a revision keeps the audience of its bulletin (%s): publish a new bulletin for another audience", describeAudience(cur.Audience))
 		}
 		return bulletinOut(protocol.KindRevision, b)
 	})
@@ -79,7 +78,7 @@ func (n *Node) Revoke(ctx context.Context, bulletinID, reason string) (*store.Bu
 			return nil, err
 		}
 		if rec.Revoked {
-			return nil, fmt.Errorf("bulletin %s is already revoked (%s)", id, rec.Reason)
+			return nil, api.Errorf(api.Conflict, "bulletin %s is already revoked (%s)", id, rec.Reason)
 		}
 		return &outgoing{kind: protocol.KindRevocation, payload: payload, audience: revocationAudience(state, rec.Audience, n.id.MemberID())}, nil
 	})
@@ -107,8 +106,8 @@ func revocationAudience(state *protocol.TopicState, audience []string, me string
 // ownBulletin resolves a bulletin this member originated and may still
 // publish on: its topic and full ID.
 func (n *Node) ownBulletin(ref string) (*topic, string, error) {
-	if len(ref) < 4 {
-		return nil, "", fmt.Errorf("bulletin ID %q is too short: give the ID or a prefix of 4 characters or more", ref)
+	if err := bulletinRef(ref); err != nil {
+		return nil, "", err
 	}
 	rec, err := n.store.Bulletin(ref)
 	switch {
@@ -117,13 +116,13 @@ func (n *Node) ownBulletin(ref string) (*topic, string, error) {
 	case err != nil:
 		return nil, "", err
 	case rec.Sealed:
-		return nil, "", fmt.Errorf("%w: this node cannot read bulletin %s", ErrNotOriginator, ref)
+		return nil, "", api.Errorf(api.Forbidden, "%w: this node cannot read bulletin %s", store.ErrNotOriginator, ref)
 	case rec.Author != n.id.MemberID():
-		return nil, "", fmt.Errorf("%w: bulletin %s was published by member %s, not by this member %s", ErrNotOriginator, rec.ID, rec.Author, n.id.MemberID())
+		return nil, "", api.Errorf(api.Forbidden, "%w: bulletin %s was published by member %s, not by this member %s", store.ErrNotOriginator, rec.ID, rec.Author, n.id.MemberID())
 	}
 	t := n.topicByID(rec.Topic)
 	if t == nil {
-		return nil, "", fmt.Errorf("bulletin %s is on a topic this node no longer belongs to", rec.ID)
+		return nil, "", api.Errorf(api.Forbidden, "bulletin %s is on a topic this node no longer belongs to", rec.ID)
 	}
 	return t, rec.ID, nil
 }
@@ -135,9 +134,9 @@ func (n *Node) currentVersion(id string) (*protocol.Bulletin, error) {
 	case err != nil:
 		return nil, err
 	case rec.Revoked:
-		return nil, fmt.Errorf("%w: bulletin %s was revoked (%s); publish a new bulletin instead", ErrTombstone, id, rec.Reason)
+		return nil, api.Errorf(api.Conflict, "%w: bulletin %s was revoked (%s); publish a new bulletin instead", ErrTombstone, id, rec.Reason)
 	case rec.Expired:
-		return nil, fmt.Errorf("%w: bulletin %s expired and retention erased it on this node; publish a new bulletin instead", ErrTombstone, id)
+		return nil, api.Errorf(api.Conflict, "%w: bulletin %s expired and retention erased it on this node; publish a new bulletin instead", ErrTombstone, id)
 	}
 	// Whole, attachments included: the next version starts from it.
 	return n.fullBulletin(rec)

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"net/http"
 	"testing"
 	"time"
 
@@ -23,20 +22,11 @@ func record(n *Node, id string) store.BulletinRecord {
 // show fetches bulletin id through n's API, as the CLI does.
 func show(t *testing.T, n *Node, id string) api.Bulletin {
 	t.Helper()
-	var b api.Bulletin
-	if err := api.NewClient(string(n.home), n.home.Socket()).Do(context.Background(), "GET", "/v1/bulletins/"+id, nil, &b); err != nil {
+	b, err := api.NewClient(string(n.home), n.home.Socket()).Bulletin(context.Background(), id)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// statusOf returns the HTTP status of an API error, or 0.
-func statusOf(err error) int {
-	var se *api.StatusError
-	if errors.As(err, &se) {
-		return se.Code
-	}
-	return 0
 }
 
 func TestRevisionReachesEveryMember(t *testing.T) {
@@ -60,22 +50,22 @@ func TestRevisionReachesEveryMember(t *testing.T) {
 			return r.Version == 2 && len(r.History) == 2
 		})
 		v := show(t, n, orig.ID)
-		if v.Title != "second take" || v.Version != 2 || len(v.History) != 2 || v.History[0].Version != 1 || v.History[1].Kind != protocol.KindRevision {
-			t.Fatalf("%s shows %q version %d history %+v", n.cfg.Member.Name, v.Title, v.Version, v.History)
+		if v.Content.Title != "second take" || v.Version != 2 || len(v.History) != 2 || v.History[0].Version != 1 || v.History[1].Kind != protocol.KindRevision {
+			t.Fatalf("%s shows %q version %d history %+v", n.cfg.Member.Name, v.Content.Title, v.Version, v.History)
 		}
 	}
 
 	// Another member may neither revise nor revoke it.
-	if _, err := b.Revise(ctx, orig.ID, draft("hijacked")); !errors.Is(err, ErrNotOriginator) {
+	if _, err := b.Revise(ctx, orig.ID, draft("hijacked")); !errors.Is(err, store.ErrNotOriginator) {
 		t.Fatalf("non-originator revise: got %v", err)
 	}
 	client := api.NewClient(string(b.home), b.home.Socket())
-	err = client.Do(ctx, "POST", "/v1/bulletins/"+orig.ID+"/revise", api.ReviseRequest{Draft: *draft("hijacked")}, nil)
-	if statusOf(err) != http.StatusForbidden {
+	_, err = client.Revise(ctx, orig.ID, api.ReviseRequest{Draft: *draft("hijacked")})
+	if api.ClassOf(err) != api.Forbidden {
 		t.Fatalf("non-originator revise through the API: got %v", err)
 	}
-	err = client.Do(ctx, "POST", "/v1/bulletins/"+orig.ID+"/revoke", api.RevokeRequest{Reason: "mine now"}, nil)
-	if statusOf(err) != http.StatusForbidden {
+	_, err = client.Revoke(ctx, orig.ID, api.RevokeRequest{Reason: "mine now"})
+	if api.ClassOf(err) != api.Forbidden {
 		t.Fatalf("non-originator revoke through the API: got %v", err)
 	}
 	if r := record(a, orig.ID); r.Version != 2 || r.Revoked {
@@ -91,9 +81,9 @@ func TestRevocationLeavesTombstonesEverywhere(t *testing.T) {
 	for _, n := range nodes {
 		eventually(t, 20*time.Second, n.cfg.Member.Name+" misses the bulletin", func() bool { return readable(n, orig.ID) })
 	}
-	var resp api.PublishResponse
 	client := api.NewClient(string(a.home), a.home.Socket())
-	if err := client.Do(ctx, "POST", "/v1/bulletins/"+orig.ID[:8]+"/revoke", api.RevokeRequest{Reason: "source retracted"}, &resp); err != nil {
+	resp, err := client.Revoke(ctx, orig.ID[:8], api.RevokeRequest{Reason: "source retracted"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !resp.Revoked || resp.ID != orig.ID || resp.Seq != orig.Seq+1 {
@@ -106,7 +96,7 @@ func TestRevocationLeavesTombstonesEverywhere(t *testing.T) {
 			t.Fatalf("%s: readable %v reason %q history %d", n.cfg.Member.Name, readable(n, orig.ID), r.Reason, len(r.History))
 		}
 		v := show(t, n, orig.ID)
-		if !v.Revoked || v.RevocationReason != "source retracted" || v.Bulletin != nil || v.RevokedAt == nil {
+		if !v.Revoked || v.RevocationReason != "source retracted" || v.Content != nil || v.RevokedAt == nil {
 			t.Fatalf("%s shows %+v", n.cfg.Member.Name, v)
 		}
 	}
@@ -252,7 +242,7 @@ func TestRetentionErasesExpiredBulletins(t *testing.T) {
 	if err != nil || len(listed) != 1 || listed[0].ID != kept.ID {
 		t.Fatalf("listing after retention: %d bulletins (%v)", len(listed), err)
 	}
-	if v := show(t, n, old.ID); !v.Expired || v.Bulletin != nil || v.ExpiredAt == nil {
+	if v := show(t, n, old.ID); !v.Expired || v.Content != nil || v.ExpiredAt == nil {
 		t.Fatalf("show of an expired bulletin: %+v", v)
 	}
 	// The envelope stays, so sync sees it as held and never fetches it again.

@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/api"
 	"github.com/concordnet/concord/protocol"
 )
 
@@ -19,11 +20,11 @@ const DefaultInvitationTTL = 72 * time.Hour
 // and joins the topic's GossipSub topics.
 func (n *Node) CreateTopic(ctx context.Context, category, name string, policy protocol.Policy) (*protocol.TopicState, error) {
 	if _, err := protocol.LookupCategory(category); err != nil {
-		return nil, err
+		return nil, api.Classify(api.Invalid, err)
 	}
 	for _, t := range n.allTopics() {
 		if s, _ := t.snapshot(); s.Name == name {
-			return nil, fmt.Errorf("this node already belongs to a topic named %q (%s); choose another name", name, s.ID.Short())
+			return nil, api.Errorf(api.Conflict, "this node already belongs to a topic named %q (%s); choose another name", name, s.ID.Short())
 		}
 	}
 	card, err := n.Card()
@@ -33,7 +34,7 @@ func (n *Node) CreateTopic(ctx context.Context, category, name string, policy pr
 	now := time.Now()
 	genesis, err := protocol.NewGenesis(n.id, card, category, name, policy, now)
 	if err != nil {
-		return nil, err
+		return nil, api.Classify(api.Invalid, err)
 	}
 	state, err := protocol.NewTopicState(genesis)
 	if err != nil {
@@ -72,15 +73,15 @@ func (n *Node) appendEntry(state *protocol.TopicState, typ string, now time.Time
 	return state.Apply(raw)
 }
 
-// Invite issues an invitation for the member of card to join topic t.
-func (n *Node) Invite(ctx context.Context, t *topic, card *crypto.Card, role string, ttl time.Duration) (*crypto.Invitation, error) {
+// invite issues an invitation for the member of card to join topic t.
+func (n *Node) invite(ctx context.Context, t *topic, card *crypto.Card, role string, ttl time.Duration) (*crypto.Invitation, error) {
 	state, _ := t.snapshot()
 	me := n.id.MemberID()
 	if !state.IsAdmin(me) {
-		return nil, fmt.Errorf("only an admin of topic %q can invite; ask its owner %s", state.Name, state.Owner)
+		return nil, api.Errorf(api.Forbidden, "only an admin of topic %q can invite; ask its owner %s", state.Name, state.Owner)
 	}
 	if _, ok := state.Members[card.ID]; ok {
-		return nil, fmt.Errorf("member %s (%s, %s) is already a member of topic %q", card.ID, card.Name, card.Country, state.Name)
+		return nil, api.Errorf(api.Conflict, "member %s (%s, %s) is already a member of topic %q", card.ID, card.Name, card.Country, state.Name)
 	}
 	mine, err := n.Card()
 	if err != nil {
@@ -89,7 +90,7 @@ func (n *Node) Invite(ctx context.Context, t *topic, card *crypto.Card, role str
 	inv, err := crypto.NewInvitation(n.id, mine.Nodes, card, state.ID, state.Category, state.Name,
 		state.Head, state.Len-1, role, ttl, time.Now())
 	if err != nil {
-		return nil, err
+		return nil, api.Classify(api.Invalid, err)
 	}
 	pending := storePending(state.ID, inv)
 	if err := n.store.PutPending(ctx, inv.Nonce, pending); err != nil {

@@ -36,7 +36,7 @@ func TestRemovedMemberReadsNothingNew(t *testing.T) {
 	eventually(t, 20*time.Second, "c misses the first bulletin", func() bool { return readable(c, before.ID) })
 	cState, _ := c.topicByID(id).snapshot()
 
-	if _, _, err := a.Remove(ctx, a.topicByID(id), c.id.MemberID(), "suspended"); err != nil {
+	if _, _, err := a.remove(ctx, a.topicByID(id), c.id.MemberID(), "suspended"); err != nil {
 		t.Fatal(err)
 	}
 	waitEpoch(t, nodes, id, 2)
@@ -48,7 +48,7 @@ func TestRemovedMemberReadsNothingNew(t *testing.T) {
 	if !readable(c, before.ID) {
 		t.Fatal("the removed member lost what it could already read")
 	}
-	if _, err := c.Publish(ctx, c.topicByID(id), draft("from the removed")); err == nil {
+	if _, err := c.publish(ctx, c.topicByID(id), draft("from the removed")); err == nil {
 		t.Fatal("the removed member's node published on the topic")
 	}
 
@@ -115,7 +115,7 @@ func TestRotateRoleLeaveUninvite(t *testing.T) {
 	nodes, id := federation(t, 3, "wmd-materials")
 	a, b, c := nodes[0], nodes[1], nodes[2]
 
-	if _, err := a.Rotate(ctx, a.topicByID(id)); err != nil {
+	if _, err := a.rotate(ctx, a.topicByID(id)); err != nil {
 		t.Fatal(err)
 	}
 	waitEpoch(t, nodes, id, 2)
@@ -125,13 +125,13 @@ func TestRotateRoleLeaveUninvite(t *testing.T) {
 	// Only admins invite, and only the owner grants the admin role.
 	d := startNode(t, "Newcomer", "PER")
 	dCard, _ := d.Card()
-	if _, err := b.Invite(ctx, b.topicByID(id), dCard, protocol.RoleMember, time.Hour); err == nil {
+	if _, err := b.invite(ctx, b.topicByID(id), dCard, protocol.RoleMember, time.Hour); err == nil {
 		t.Fatal("a plain member issued an invitation")
 	}
-	if _, _, err := b.SetRole(ctx, b.topicByID(id), c.id.MemberID(), protocol.RoleAdmin); err == nil {
+	if _, _, err := b.setRole(ctx, b.topicByID(id), c.id.MemberID(), protocol.RoleAdmin); err == nil {
 		t.Fatal("a plain member changed a role")
 	}
-	if _, _, err := a.SetRole(ctx, a.topicByID(id), b.id.MemberID(), protocol.RoleAdmin); err != nil {
+	if _, _, err := a.setRole(ctx, a.topicByID(id), b.id.MemberID(), protocol.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, "b never became admin", func() bool {
@@ -140,11 +140,11 @@ func TestRotateRoleLeaveUninvite(t *testing.T) {
 	})
 
 	// An invitation revoked before use is refused.
-	inv, err := b.Invite(ctx, b.topicByID(id), dCard, protocol.RoleMember, time.Hour)
+	inv, err := b.invite(ctx, b.topicByID(id), dCard, protocol.RoleMember, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Uninvite(ctx, b.topicByID(id), inv.NonceHex()); err != nil {
+	if _, err := b.uninvite(ctx, b.topicByID(id), inv.NonceHex()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.Join(ctx, inv.Token()); err == nil {
@@ -155,7 +155,7 @@ func TestRotateRoleLeaveUninvite(t *testing.T) {
 
 	// c leaves: the epoch rotates without it, and its last seq is recorded.
 	publish(t, c, id, draft("c's last"))
-	left, err := c.Leave(ctx, c.topicByID(id), "mandate ended")
+	left, err := c.leave(ctx, c.topicByID(id), "mandate ended")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,9 +192,9 @@ func TestEquivocationIsReported(t *testing.T) {
 		ev, err := a.store.Equivocations()
 		return err == nil && len(ev) == 1 && ev[0].Author == b.id.MemberID() && ev[0].Seq == first.Seq
 	})
-	var st api.Status
 	c := api.NewClient(string(a.home), a.home.Socket())
-	if err := c.Do(ctx, "GET", "/v1/status", nil, &st); err != nil {
+	st, err := c.Status(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(st.Equivocations) != 1 || st.Equivocations[0].Author != b.id.MemberID() {
@@ -220,7 +220,7 @@ func TestEnvelopesFromBeforeARemovalStillSync(t *testing.T) {
 		return readable(a, ids[0]) && readable(a, ids[1]) && readable(a, ids[2])
 	})
 	bState, _ := b.topicByID(id).snapshot()
-	next, _, err := a.Remove(ctx, a.topicByID(id), b.id.MemberID(), "suspended")
+	next, _, err := a.remove(ctx, a.topicByID(id), b.id.MemberID(), "suspended")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestJoinReceivesALongLogInPages(t *testing.T) {
 	}
 	ta := a.topicByID(created.ID)
 	for i := range maxEntriesPerAsk + 10 {
-		if _, err := a.Uninvite(ctx, ta, fmt.Sprintf("%032x", i)); err != nil {
+		if _, err := a.uninvite(ctx, ta, fmt.Sprintf("%032x", i)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/api"
 	"github.com/concordnet/concord/node/store"
 	cprotocol "github.com/concordnet/concord/protocol"
 )
@@ -180,14 +181,14 @@ func (n *Node) Card() (*crypto.Card, error) {
 func (n *Node) Connect(ctx context.Context, addr string) (peer.ID, error) {
 	m, err := ma.NewMultiaddr(addr)
 	if err != nil {
-		return "", fmt.Errorf("%q is not a multiaddr: %v", addr, err)
+		return "", api.Errorf(api.Invalid, "%q is not a multiaddr: %v", addr, err)
 	}
 	info, err := peer.AddrInfoFromP2pAddr(m)
 	if err != nil {
-		return "", fmt.Errorf("%q must end in /p2p/<peer-id> so the peer can be authenticated", addr)
+		return "", api.Errorf(api.Invalid, "%q must end in /p2p/<peer-id> so the peer can be authenticated", addr)
 	}
 	if info.ID == n.host.ID() {
-		return "", errors.New("that address is this node itself")
+		return "", api.Errorf(api.Invalid, "that address is this node itself")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -224,7 +225,7 @@ func (n *Node) serveAPI() error {
 		ln.Close()
 		return err
 	}
-	n.api = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
+	n.api = &http.Server{Handler: n.apiHandler(), ReadHeaderTimeout: 10 * time.Second}
 	n.spawn(func() {
 		if err := n.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("API server stopped", "err", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/api"
 	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
 )
@@ -281,7 +282,7 @@ func bulletinRecord(rec *store.BulletinRecord, b *protocol.Bulletin) (*store.Bul
 }
 
 // Publish builds a bulletin from draft and publishes it on t (see emit).
-func (n *Node) Publish(ctx context.Context, t *topic, draft *protocol.BulletinDraft) (*store.BulletinRecord, error) {
+func (n *Node) publish(ctx context.Context, t *topic, draft *protocol.BulletinDraft) (*store.BulletinRecord, error) {
 	return n.emit(ctx, t, func(state *protocol.TopicState, now time.Time) (*outgoing, error) {
 		b, err := draft.Build(protocol.Stamp{
 			ID: protocol.NewBulletinID(state.ID, n.id.MemberID()), Version: 1, Created: now, Modified: now, Category: state.Category,
@@ -323,7 +324,7 @@ func (n *Node) emit(ctx context.Context, t *topic, build func(*protocol.TopicSta
 	state, keys := t.snapshot()
 	me := n.id.MemberID()
 	if _, ok := state.Members[me]; !ok {
-		return nil, fmt.Errorf("this member is no longer a member of topic %q", state.Name)
+		return nil, api.Errorf(api.Forbidden, "this member is no longer a member of topic %q", state.Name)
 	}
 	now := time.Now().UTC()
 	out, err := build(state, now)
@@ -354,7 +355,7 @@ func (n *Node) emit(ctx context.Context, t *topic, build func(*protocol.TopicSta
 	case err != nil:
 		return nil, fmt.Errorf("storing the envelope: %w", err)
 	case res != store.Stored:
-		return nil, fmt.Errorf("storing the envelope: seq %d of this member on topic %q is already taken; nothing was published", env.Seq, state.Name)
+		return nil, api.Errorf(api.Conflict, "storing the envelope: seq %d of this member on topic %q is already taken; nothing was published", env.Seq, state.Name)
 	}
 	n.metrics.published.Inc()
 	n.notify()

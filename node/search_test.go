@@ -1,11 +1,11 @@
 package node
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -120,8 +120,8 @@ func searchClient(n *Node) *api.Client { return api.NewClient(string(n.home), n.
 
 func searchAPI(t *testing.T, n *Node, query string) []api.SearchHit {
 	t.Helper()
-	var hits []api.SearchHit
-	if err := searchClient(n).Do(context.Background(), "GET", "/v1/search?"+url.Values{"q": {query}}.Encode(), nil, &hits); err != nil {
+	hits, err := searchClient(n).Search(context.Background(), api.SearchQuery{Q: query, ListQuery: api.ListQuery{Limit: api.DefaultLimit}})
+	if err != nil {
 		t.Fatalf("search %q: %v", query, err)
 	}
 	return hits
@@ -129,8 +129,8 @@ func searchAPI(t *testing.T, n *Node, query string) []api.SearchHit {
 
 func relatedAPI(t *testing.T, n *Node, id string) api.Related {
 	t.Helper()
-	var rel api.Related
-	if err := searchClient(n).Do(context.Background(), "GET", "/v1/bulletins/"+id+"/related", nil, &rel); err != nil {
+	rel, err := searchClient(n).Related(context.Background(), id, api.RelatedLimit)
+	if err != nil {
 		t.Fatalf("related %s: %v", id, err)
 	}
 	return rel
@@ -172,7 +172,7 @@ func TestSearchAndRelatedThroughTheAPI(t *testing.T) {
 	if got := hitIDs(hits); len(got) != 3 {
 		t.Fatalf("phone search found %v, want the three bulletins", got)
 	}
-	if hits[0].Bulletin.Bulletin == nil || hits[0].Title == "" || len(hits[0].Matches) == 0 {
+	if hits[0].Content == nil || hits[0].Content.Title == "" || len(hits[0].Matches) == 0 {
 		t.Errorf("a hit lacks its bulletin or matches: %+v", hits[0])
 	}
 	hits = searchAPI(t, n, "zanzibar*")
@@ -210,18 +210,48 @@ func TestSearchAndRelatedThroughTheAPI(t *testing.T) {
 
 func TestSearchAPIAnswersErrors(t *testing.T) {
 	n := startNode(t, "Nigeria Police Force", "NGA")
-	c := searchClient(n)
-	for path, code := range map[string]int{
-		"/v1/search?q=":                          http.StatusBadRequest,
-		"/v1/search?q=x&topic=nope":              http.StatusBadRequest,
-		"/v1/bulletins/abc/related":              http.StatusBadRequest,
-		"/v1/bulletins/abcdefgh/related":         http.StatusNotFound,
-		"/v1/bulletins/abcdefgh/related?limit=x": http.StatusBadRequest,
+	c, ctx := searchClient(n), context.Background()
+	search := func(q api.SearchQuery) error { _, err := c.Search(ctx, q); return err }
+	related := func(id string) error { _, err := c.Related(ctx, id, api.RelatedLimit); return err }
+	for what, tc := range map[string]struct {
+		err  error
+		want api.Class
+	}{
+		"search with no query":       {search(api.SearchQuery{}), api.Invalid},
+		"search in an unknown topic": {search(api.SearchQuery{Q: "x", ListQuery: api.ListQuery{Topic: "nope"}}), api.Invalid},
+		"related to a too short ID":  {related("abc"), api.Invalid},
+		"related to an unknown ID":   {related("abcdefgh"), api.NotFound},
+		"related with a limit of x":  {rawGet(t, n, "/v1/bulletins/abcdefgh/related?limit=x"), api.Invalid},
 	} {
-		if err := c.Do(context.Background(), "GET", path, nil, nil); statusOf(err) != code {
-			t.Errorf("%s: %v, want status %d", path, err, code)
+		if got := api.ClassOf(tc.err); tc.err == nil || got != tc.want {
+			t.Errorf("%s: %v (%s), want %s", what, tc.err, got, tc.want)
 		}
 	}
+}
+
+// rawGet sends GET path to n's socket, past the typed client, and returns
+// the error it answers.
+func rawGet(t *testing.T, n *Node, path string) error {
+	t.Helper()
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", n.home.Socket())
+	}}}
+	resp, err := hc.Get("http://concord" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	var e api.Error
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatalf("GET %s: %s, body: %v", path, resp.Status, err)
+	}
+	if e.Class.Status() != resp.StatusCode {
+		t.Fatalf("GET %s: status %d for class %s", path, resp.StatusCode, e.Class)
+	}
+	return &e
 }
 
 func TestSearchReindexStreamsProgress(t *testing.T) {
@@ -231,16 +261,21 @@ func TestSearchReindexStreamsProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := publish(t, n, s.ID, phoneDraft("Courier phone seized", "0801 234 5678")).ID
-	body, err := searchClient(n).PostStream(context.Background(), "/v1/reindex")
+	stream, err := searchClient(n).Reindex(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer body.Close()
+	defer stream.Close()
 	var last api.ReindexProgress
-	for sc := bufio.NewScanner(body); sc.Scan(); {
-		if err := json.Unmarshal(sc.Bytes(), &last); err != nil {
-			t.Fatalf("progress line %q: %v", sc.Text(), err)
+	for {
+		p, err := stream.Next()
+		if err == io.EOF {
+			break
 		}
+		if err != nil {
+			t.Fatalf("progress line: %v", err)
+		}
+		last = p
 	}
 	if !last.Finished || last.Error != "" || last.Done != last.Total || last.Total < 1 {
 		t.Fatalf("last progress line %+v", last)

@@ -131,7 +131,7 @@ func TestConcurrentPublicationsTakeConsecutiveSeqs(t *testing.T) {
 // publishFromGoroutine is publish for goroutines other than the test's,
 // which may not call t.Fatal.
 func publishFromGoroutine(t *testing.T, n *Node, id protocol.TopicID, d *protocol.BulletinDraft) {
-	if _, err := n.Publish(context.Background(), n.topicByID(id), d); err != nil {
+	if _, err := n.publish(context.Background(), n.topicByID(id), d); err != nil {
 		t.Error(err)
 	}
 }
@@ -246,7 +246,7 @@ func TestLostDatabaseNeverReusesSeq(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b2.Close() })
-	if _, _, err := a.Remove(t.Context(), a.topicByID(id), b2.id.MemberID(), "database lost"); err != nil {
+	if _, _, err := a.remove(t.Context(), a.topicByID(id), b2.id.MemberID(), "database lost"); err != nil {
 		t.Fatal(err)
 	}
 	invite(t, a, b2, id)

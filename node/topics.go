@@ -15,6 +15,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/concordnet/concord/crypto"
+	"github.com/concordnet/concord/node/api"
 	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
 )
@@ -236,14 +237,14 @@ func (n *Node) resolveTopic(ref string) (*topic, error) {
 		case 1:
 			return matches[0], nil
 		}
-		return nil, fmt.Errorf("topic %q is ambiguous: it matches %d topics (%s); give more of the ID", ref, len(matches), topicList(matches))
+		return nil, api.Errorf(api.Invalid, "topic %q is ambiguous: it matches %d topics (%s); give more of the ID", ref, len(matches), topicList(matches))
 	}
 	hint := "give"
 	if t := closestTopic(topics, ref); t != nil {
 		s, _ := t.snapshot()
 		hint = fmt.Sprintf("did you mean %q (%s)? Otherwise give", s.Name, s.ID.Short())
 	}
-	return nil, fmt.Errorf("%w %q: %s a topic ID, a unique ID prefix or a topic name (see `concord topic list`)", ErrUnknownTopic, ref, hint)
+	return nil, api.Errorf(api.NotFound, "%w %q: %s a topic ID, a unique ID prefix or a topic name (see `concord topic list`)", ErrUnknownTopic, ref, hint)
 }
 
 // topicList names topics for an ambiguity error: "name (id-prefix)".

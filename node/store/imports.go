@@ -8,9 +8,9 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// maxImportSource bounds a source name: a STIX ID or "misp-event:<uuid>"
+// MaxImportSource bounds a source name: a STIX ID or "misp-event:<uuid>"
 // is under 100 bytes, and a key must stay small.
-const maxImportSource = 512
+const MaxImportSource = 512
 
 // PutImport records that the foreign object source (a STIX object ID, a
 // MISP event) was published here as bulletinID, so that importing the
@@ -46,8 +46,8 @@ func (s *Store) Import(source string) (bulletinID string, err error) {
 }
 
 func checkImportSource(source string) error {
-	if source == "" || len(source) > maxImportSource {
-		return fmt.Errorf("import source %q: want the foreign object's ID, 1 to %d bytes", source, maxImportSource)
+	if source == "" || len(source) > MaxImportSource {
+		return fmt.Errorf("import source %q: want the foreign object's ID, 1 to %d bytes", source, MaxImportSource)
 	}
 	return nil
 }

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"time"
-)
 
-// kindRevocation is protocol.KindRevocation: the store does not import
-// the protocol package.
-const kindRevocation = "revocation"
+	"github.com/concordnet/concord/protocol"
+)
 
 // Revision is one envelope about a bulletin: one of its versions, or a
 // revocation.
@@ -36,7 +34,7 @@ var (
 func (rec *BulletinRecord) revision() Revision {
 	r := Revision{Version: rec.Version, Kind: rec.Kind, Envelope: rec.Envelope, Seq: rec.Seq,
 		Author: rec.Author, Modified: rec.Modified}
-	if rec.Kind == kindRevocation {
+	if rec.Kind == protocol.KindRevocation {
 		r.Version, r.Modified, r.Reason = 0, rec.RevokedAt, rec.Reason
 	}
 	return r
@@ -70,7 +68,7 @@ func merge(old, in *BulletinRecord) (*BulletinRecord, error) {
 	out := *old
 	out.History = withRevision(old.History, entry)
 	out.Received = in.Received
-	if in.Kind != kindRevocation {
+	if in.Kind != protocol.KindRevocation {
 		if err := sameBulletin(old, in); err != nil {
 			return nil, err
 		}
@@ -87,7 +85,7 @@ func merge(old, in *BulletinRecord) (*BulletinRecord, error) {
 // and are dropped.
 func adopt(old, in *BulletinRecord, entry Revision) *BulletinRecord {
 	var out BulletinRecord
-	if in.Kind == kindRevocation {
+	if in.Kind == protocol.KindRevocation {
 		out = *old
 		out.History = withRevision(old.History, entry)
 	} else {
@@ -111,7 +109,7 @@ func (rec *BulletinRecord) takeContent(in *BulletinRecord) {
 func (rec *BulletinRecord) settle() {
 	rec.Revoked, rec.Reason, rec.RevokedAt = false, "", time.Time{}
 	for _, r := range rec.History {
-		if r.Kind == kindRevocation && r.Author == rec.Author {
+		if r.Kind == protocol.KindRevocation && r.Author == rec.Author {
 			rec.Revoked, rec.Reason, rec.RevokedAt = true, r.Reason, r.Modified
 			rec.Bulletin, rec.ValidUntil = nil, nil
 			return
@@ -120,7 +118,7 @@ func (rec *BulletinRecord) settle() {
 }
 
 func (rec *BulletinRecord) hasVersion() bool {
-	return slices.ContainsFunc(rec.History, func(r Revision) bool { return r.Kind != kindRevocation })
+	return slices.ContainsFunc(rec.History, func(r Revision) bool { return r.Kind != protocol.KindRevocation })
 }
 
 // withRevision adds r to a history kept in publication order: one

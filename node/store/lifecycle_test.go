@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/concordnet/concord/protocol"
 )
 
 const (
@@ -37,7 +39,7 @@ func version(topic [32]byte, v int, seq uint64) *BulletinRecord {
 func revocation(topic [32]byte, author string, seq uint64, reason string) *BulletinRecord {
 	ts := created.Add(time.Duration(seq) * 24 * time.Hour)
 	return &BulletinRecord{ID: bullID, Topic: topic, Category: "terrorism", Envelope: envID(topic, author, seq),
-		Author: author, Seq: seq, Kind: kindRevocation, Created: ts, Reason: reason, RevokedAt: ts}
+		Author: author, Seq: seq, Kind: protocol.KindRevocation, Created: ts, Reason: reason, RevokedAt: ts}
 }
 
 func put(t *testing.T, s *Store, rec *BulletinRecord) error {

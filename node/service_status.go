@@ -1,86 +1,36 @@
 package node
 
 import (
-	"encoding/json"
-	"errors"
-	"net/http"
-	"net/http/pprof"
+	"context"
+	"io"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/node/api"
-	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
 )
 
-// routes maps the local API. Every answer is JSON; errors are api.Error.
-func (n *Node) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/status", n.handleStatus)
-	mux.HandleFunc("GET /v1/id", n.handleID)
-	mux.HandleFunc("GET /v1/peers", n.handlePeers)
-	mux.HandleFunc("POST /v1/connect", n.handleConnect)
-	mux.HandleFunc("GET /v1/backup", n.handleBackup)
-	mux.HandleFunc("GET /v1/imports", n.handleImportLookup)
-	mux.HandleFunc("POST /v1/imports", n.handleImportRecord)
-	mux.HandleFunc("GET /v1/search", n.handleSearch)
-	mux.HandleFunc("GET /v1/bulletins/{id}/related", n.handleRelated)
-	mux.HandleFunc("POST /v1/reindex", n.handleReindex)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.registry, promhttp.HandlerOpts{}))
-	// Go's profiles, for operators chasing memory or CPU: the socket is
-	// the daemon user's alone, like every other route.
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	n.topicRoutes(mux)
-	n.alertRoutes(mux) // watchlist and alerts (server_alerts.go)
-	return mux
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, err error) {
-	if errors.Is(err, store.ErrDiskFull) {
-		code = http.StatusServiceUnavailable // nobody's fault but the disk's, and it passes
-	}
-	writeJSON(w, code, api.Error{Class: api.ClassOfStatus(code), Message: err.Error()})
-}
-
-// readJSON decodes a bounded request body, refusing unknown fields.
-func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, errors.New("malformed request: "+err.Error()))
-		return false
-	}
-	return true
-}
-
-func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
+// Status reports the node's state.
+func (s *Service) Status(context.Context) (api.Status, error) {
+	n := s.n
 	count, err := n.store.CountBulletins()
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
-		return
+		return api.Status{}, classify(api.Internal, err)
 	}
 	evidence, err := n.store.Equivocations()
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
-		return
+		return api.Status{}, classify(api.Internal, err)
 	}
 	equivocations := []api.Equivocation{}
 	for _, e := range evidence {
 		equivocations = append(equivocations, api.Equivocation{Topic: protocol.TopicID(e.Topic).String(),
 			Author: e.Author, Seq: e.Seq, Envelope: protocol.EnvelopeID(e.Envelope).String()})
 	}
-	writeJSON(w, http.StatusOK, api.Status{
+	return api.Status{
 		MemberID:      n.id.MemberID(),
 		PeerID:        n.host.ID().String(),
 		Name:          n.cfg.Member.Name,
@@ -95,16 +45,16 @@ func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
 		Equivocations: equivocations,
 		Sync:          n.syncStatus(),
 		Disk:          n.diskStatus(),
-	})
+	}, nil
 }
 
-func (n *Node) handleID(w http.ResponseWriter, r *http.Request) {
-	card, err := n.Card()
+// Identity returns who the node is, with its card.
+func (s *Service) Identity(context.Context) (api.Identity, error) {
+	card, err := s.n.Card()
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
-		return
+		return api.Identity{}, classify(api.Internal, err)
 	}
-	writeJSON(w, http.StatusOK, IdentityOf(card))
+	return IdentityOf(card), nil
 }
 
 // IdentityOf renders a card as the API's identity object.
@@ -124,7 +74,9 @@ func IdentityOf(card *crypto.Card) api.Identity {
 	}
 }
 
-func (n *Node) handlePeers(w http.ResponseWriter, r *http.Request) {
+// Peers lists the connected peers, by peer ID.
+func (s *Service) Peers(context.Context) ([]api.Peer, error) {
+	n := s.n
 	peers := []api.Peer{}
 	for _, id := range n.host.Network().Peers() {
 		conns := n.host.Network().ConnsToPeer(id)
@@ -141,20 +93,30 @@ func (n *Node) handlePeers(w http.ResponseWriter, r *http.Request) {
 		peers = append(peers, p)
 	}
 	slices.SortFunc(peers, func(a, b api.Peer) int { return strings.Compare(a.PeerID, b.PeerID) })
-	writeJSON(w, http.StatusOK, peers)
+	return peers, nil
 }
 
-func (n *Node) handleConnect(w http.ResponseWriter, r *http.Request) {
-	var req api.ConnectRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	id, err := n.Connect(r.Context(), req.Addr)
+// Connect dials a peer: a failure is the network's or the peer's.
+func (s *Service) Connect(ctx context.Context, req api.ConnectRequest) (api.ConnectResponse, error) {
+	id, err := s.n.Connect(ctx, req.Addr)
 	if err != nil {
-		writeError(w, http.StatusBadGateway, err)
-		return
+		return api.ConnectResponse{}, classify(api.Unavailable, err)
 	}
-	writeJSON(w, http.StatusOK, api.ConnectResponse{PeerID: id.String()})
+	return api.ConnectResponse{PeerID: id.String()}, nil
+}
+
+// Backup writes an unencrypted backup archive to w. The socket is 0600 in
+// the home, so whoever may read the stream may read the keys in the home
+// anyway; the CLI encrypts it before writing it.
+func (s *Service) Backup(_ context.Context, w io.Writer) error {
+	start := time.Now()
+	db, err := s.n.Backup(w)
+	if err != nil {
+		s.n.log.Error("backup failed", "err", err)
+		return classify(api.Internal, err)
+	}
+	s.n.log.Info("backup taken", "db_bytes", db.Bytes, "badger_version", db.BadgerVersion, "took", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // syncStatus reports each topic's version vector, gaps and last syncs.
@@ -189,4 +151,15 @@ func (n *Node) syncStatus() []api.TopicSync {
 		out = append(out, ts)
 	}
 	return out
+}
+
+// memberOfPeer names the member that certifies peer p in any topic.
+func (n *Node) memberOfPeer(p peer.ID) string {
+	for _, t := range n.allTopics() {
+		s, _ := t.snapshot()
+		if id, ok := s.PeerMember(p); ok {
+			return id
+		}
+	}
+	return ""
 }

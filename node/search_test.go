@@ -218,7 +218,7 @@ func TestSearchAPIAnswersErrors(t *testing.T) {
 		want api.Class
 	}{
 		"search with no query":       {search(api.SearchQuery{}), api.Invalid},
-		"search in an unknown topic": {search(api.SearchQuery{Q: "x", ListQuery: api.ListQuery{Topic: "nope"}}), api.Invalid},
+		"search in an unknown topic": {search(api.SearchQuery{Q: "x", ListQuery: api.ListQuery{Topic: "nope"}}), api.NotFound},
 		"related to a too short ID":  {related("abc"), api.Invalid},
 		"related to an unknown ID":   {related("abcdefgh"), api.NotFound},
 		"related with a limit of x":  {rawGet(t, n, "/v1/bulletins/abcdefgh/related?limit=x"), api.Invalid},

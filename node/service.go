@@ -63,13 +63,3 @@ func bulletinLookup(ref string, err error) error {
 	}
 	return classify(api.Internal, err)
 }
-
-// asInvalid reclassifies err as the caller's to fix: a reference in a
-// query or a body that names nothing is a malformed request, not a
-// missing resource.
-func asInvalid(err error) error {
-	if err == nil {
-		return nil
-	}
-	return api.Errorf(api.Invalid, "%w", err)
-}

@@ -54,14 +54,14 @@ func (s *Service) List(_ context.Context, q api.ListQuery) ([]api.Bulletin, erro
 }
 
 // storeQuery resolves the references of q. A reference naming nothing is
-// the query's fault: Invalid, not NotFound.
+// NotFound, as everywhere: an empty list would hide the mistake.
 func (n *Node) storeQuery(q api.ListQuery) (store.Query, error) {
 	sq := store.Query{Category: q.Category, Since: q.Since, Limit: q.Limit}
 	var t *topic
 	if q.Topic != "" {
 		var err error
 		if t, err = n.resolveTopic(q.Topic); err != nil {
-			return sq, asInvalid(err)
+			return sq, err
 		}
 		s, _ := t.snapshot()
 		id := [32]byte(s.ID)
@@ -71,7 +71,7 @@ func (n *Node) storeQuery(q api.ListQuery) (store.Query, error) {
 	if q.Originator != "" {
 		id, err := n.resolveOriginator(q.Originator, t)
 		if err != nil {
-			return sq, asInvalid(err)
+			return sq, err
 		}
 		sq.Originator = id
 	}

@@ -85,11 +85,11 @@ func readableBulletin(ctx context.Context, c *api.Client, ref, what string) (api
 	}
 	switch {
 	case b.Revoked:
-		return b, fmt.Errorf("bulletin %s was revoked (%s): a revoked bulletin cannot be revised; publish a new one", b.ID, b.RevocationReason)
+		return b, api.Errorf(api.Conflict, "bulletin %s was revoked (%s): a revoked bulletin cannot be revised; publish a new one", b.ID, b.RevocationReason)
 	case b.Expired:
-		return b, fmt.Errorf("bulletin %s expired and its content was erased on this node: publish a new one", b.ID)
+		return b, api.Errorf(api.Conflict, "bulletin %s expired and its content was erased on this node: publish a new one", b.ID)
 	case b.Sealed || b.Content == nil:
-		return b, fmt.Errorf("this node cannot read bulletin %s: only its originator may %s it", b.ID, what)
+		return b, api.Errorf(api.Forbidden, "this node cannot read bulletin %s: only its originator may %s it", b.ID, what)
 	}
 	return b, nil
 }

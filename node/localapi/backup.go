@@ -1,21 +1,31 @@
 package localapi
 
 import (
+	"context"
 	"net/http"
 )
 
 // backup streams the archive as raw bytes. An error before the first byte
 // is answered as any other; after it, the connection is cut rather than
 // the answer ended: an archive that ends cleanly must be a complete one.
-func (h handlers) backup(w http.ResponseWriter, r *http.Request) {
-	tw := &tarWriter{w: w}
-	err := h.svc.Backup(r.Context(), tw)
-	switch {
-	case err == nil:
-	case tw.started:
-		panic(http.ErrAbortHandler)
-	default:
-		writeError(w, err)
+func backup(svc Service) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tw := &tarWriter{w: w}
+		err := svc.Backup(r.Context(), tw)
+		switch {
+		case err == nil:
+		case tw.started:
+			panic(http.ErrAbortHandler)
+		default:
+			writeError(w, err)
+		}
+	}
+}
+
+// removeWatch answers DELETE /v1/watchlist/{id} with the ID removed.
+func removeWatch(svc Service) func(context.Context, string) (map[string]string, error) {
+	return func(ctx context.Context, id string) (map[string]string, error) {
+		return map[string]string{"removed": id}, svc.RemoveWatch(ctx, id)
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package localapi serves the daemon's local HTTP+JSON API on its Unix
-// socket. It holds the handlers only: each decodes a request (path
+// socket. It holds the handlers only, as one table of routes (handler.go)
+// built from a few generic adapters (adapt.go): each decodes a request (path
 // wildcards, query with the api.Parse* functions, a JSON body bounded to
 // 4 MiB with unknown fields refused), calls the Service and encodes the
 // answer. The work is the Service's (package node implements it); the

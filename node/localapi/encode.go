@@ -33,15 +33,3 @@ func answer(w http.ResponseWriter, code int, v any, err error) {
 	}
 	writeJSON(w, code, v)
 }
-
-// readJSON decodes a bounded request body into v, refusing unknown
-// fields; on failure it answers and returns false.
-func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, api.Errorf(api.Invalid, "malformed request: %v", err))
-		return false
-	}
-	return true
-}

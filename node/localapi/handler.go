@@ -2,6 +2,7 @@ package localapi
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/concordnet/concord/node/api"
 )
@@ -20,43 +21,8 @@ func WithHandler(pattern string, h http.Handler) Option {
 // (pass it with WithHandler).
 func Handler(svc Service, opts ...Option) http.Handler {
 	mux := http.NewServeMux()
-	h := handlers{svc}
-	for route, fn := range map[string]http.HandlerFunc{
-		api.RouteStatus:      h.status,
-		api.RouteID:          h.identity,
-		api.RoutePeers:       h.peers,
-		api.RouteConnect:     h.connect,
-		api.RouteBackup:      h.backup,
-		api.RouteCategories:  h.categories,
-		api.RouteTopics:      h.topics,
-		api.RouteCreateTopic: h.createTopic,
-		api.RouteTopic:       h.topic,
-		api.RouteMembers:     h.members,
-		api.RouteInvite:      h.invite,
-		api.RouteRemove:      h.remove,
-		api.RouteRotate:      h.rotate,
-		api.RouteRole:        h.setRole,
-		api.RouteUninvite:    h.uninvite,
-		api.RouteLeave:       h.leave,
-		api.RouteJoin:        h.join,
-		api.RoutePublish:     h.publish,
-		api.RouteList:        h.list,
-		api.RouteBulletin:    h.bulletin,
-		api.RouteRevise:      h.revise,
-		api.RouteRevoke:      h.revoke,
-		api.RouteRelated:     h.related,
-		api.RouteWatch:       h.watch,
-		api.RouteSearch:      h.search,
-		api.RouteReindex:     h.reindex,
-		api.RouteImport:      h.importLookup,
-		api.RouteAddImport:   h.addImport,
-		api.RouteWatchlist:   h.watchlist,
-		api.RouteAddWatch:    h.addWatch,
-		api.RouteRemoveWatch: h.removeWatch,
-		api.RouteAlerts:      h.alerts,
-		api.RouteWatchAlerts: h.watchAlerts,
-	} {
-		mux.HandleFunc(route, fn)
+	for route, h := range routes(svc) {
+		mux.Handle(route, h)
 	}
 	for _, o := range opts {
 		o(mux)
@@ -64,7 +30,45 @@ func Handler(svc Service, opts ...Option) http.Handler {
 	return mux
 }
 
-// handlers decode a request, call the Service and encode its answer.
-type handlers struct {
-	svc Service
+// routes is the table of the local API: for each route, how its request
+// is decoded (adapt.go) and which Service method answers it.
+func routes(svc Service) map[string]http.Handler {
+	return map[string]http.Handler{
+		api.RouteStatus:      get(svc.Status),
+		api.RouteID:          get(svc.Identity),
+		api.RoutePeers:       get(svc.Peers),
+		api.RouteConnect:     post(http.StatusOK, svc.Connect),
+		api.RouteBackup:      backup(svc),
+		api.RouteCategories:  get(svc.Categories),
+		api.RouteTopics:      get(svc.Topics),
+		api.RouteCreateTopic: post(http.StatusCreated, svc.CreateTopic),
+		api.RouteTopic:       on(api.PathTopic, svc.Topic),
+		api.RouteMembers:     on(api.PathTopic, svc.Members),
+		api.RouteInvite:      postOn(api.PathTopic, svc.Invite),
+		api.RouteRemove:      postOn(api.PathTopic, svc.Remove),
+		api.RouteRotate:      on(api.PathTopic, svc.Rotate), // no body to read
+		api.RouteRole:        postOn(api.PathTopic, svc.SetRole),
+		api.RouteUninvite:    postOn(api.PathTopic, svc.Uninvite),
+		api.RouteLeave:       postOn(api.PathTopic, svc.Leave),
+		api.RouteJoin:        post(http.StatusOK, svc.Join),
+		api.RoutePublish:     post(http.StatusCreated, svc.Publish),
+		api.RouteList:        query(api.ParseListQuery, svc.List),
+		api.RouteBulletin:    on(api.PathID, svc.Bulletin),
+		api.RouteRevise:      postOn(api.PathID, svc.Revise),
+		api.RouteRevoke:      postOn(api.PathID, svc.Revoke),
+		api.RouteRelated:     queryOn(api.PathID, api.ParseRelatedLimit, svc.Related),
+		api.RouteWatch:       stream(api.ParseWatchQuery, svc.Watch),
+		api.RouteSearch:      query(api.ParseSearchQuery, svc.Search),
+		api.RouteReindex:     reindex(svc),
+		api.RouteImport:      query(source, svc.Import),
+		api.RouteAddImport:   post(http.StatusCreated, svc.AddImport),
+		api.RouteWatchlist:   get(svc.Watchlist),
+		api.RouteAddWatch:    post(http.StatusCreated, svc.AddWatch),
+		api.RouteRemoveWatch: on(api.PathID, removeWatch(svc)),
+		api.RouteAlerts:      query(api.ParseAlertQuery, svc.Alerts),
+		api.RouteWatchAlerts: stream(api.ParseAlertQuery, svc.WatchAlerts),
+	}
 }
+
+// source is GET /v1/imports?source=….
+func source(v url.Values) (string, error) { return v.Get("source"), nil }

@@ -95,7 +95,7 @@ func receive(ctx context.Context, sub *pubsub.Subscription, node int, r *router)
 
 // connectAll dials every pair once.
 func (g *gossipNet) connectAll(ctx context.Context) error {
-	return parallel(len(g.hosts), 4, func(i int) error {
+	return nodetest.Parallel(len(g.hosts), 4, func(i int) error {
 		for _, other := range g.hosts[i+1:] {
 			info := peer.AddrInfo{ID: other.ID(), Addrs: other.Addrs()}
 			if err := g.hosts[i].Connect(ctx, info); err != nil {

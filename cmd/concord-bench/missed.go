@@ -143,7 +143,7 @@ func (b *bench) ingest(ctx context.Context, m *missed) (float64, error) {
 	var next atomic.Int64
 	start := time.Now()
 	b.profile("ingest", func() {
-		err = parallel(b.cfg.ingestWorkers, b.cfg.ingestWorkers, func(int) error {
+		err = nodetest.Parallel(b.cfg.ingestWorkers, b.cfg.ingestWorkers, func(int) error {
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(m.envs) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/nodetest"
 )
 
 // publishMany publishes n bulletins through m's API from workers
@@ -20,7 +21,7 @@ func (b *bench) publishMany(ctx context.Context, m *member, topics []string, n, 
 	var next, done atomic.Int64
 	body := textBody(payloadSize)
 	start := time.Now()
-	return parallel(workers, workers, func(int) error {
+	return nodetest.Parallel(workers, workers, func(int) error {
 		for {
 			i := int(next.Add(1)) - 1
 			if i >= n {

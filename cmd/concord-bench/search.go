@@ -15,6 +15,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/concordnet/concord/entity"
+	"github.com/concordnet/concord/node/nodetest"
 	"github.com/concordnet/concord/node/store"
 )
 
@@ -164,7 +165,7 @@ func inChunks(n int, sealed bool, write func([]searchPut) error) (time.Duration,
 // putChunk puts items through PutEnvelope from -ingest-workers goroutines.
 func (b *bench) putChunk(ctx context.Context, st *store.Store, items []searchPut) error {
 	var next atomic.Int64
-	return parallel(b.cfg.ingestWorkers, b.cfg.ingestWorkers, func(int) error {
+	return nodetest.Parallel(b.cfg.ingestWorkers, b.cfg.ingestWorkers, func(int) error {
 		for k := int(next.Add(1)) - 1; k < len(items); k = int(next.Add(1)) - 1 {
 			p := items[k]
 			res, err := st.PutEnvelope(ctx, p.item.ref, p.item.raw, p.rec)

@@ -36,7 +36,7 @@ type Federation struct {
 // those that started.
 func Start(ctx context.Context, n int, start Starter) (*Federation, error) {
 	f := &Federation{Members: make([]Member, n)}
-	err := parallel(n, startWorkers, func(i int) error {
+	err := Parallel(n, startWorkers, func(i int) error {
 		m, err := start(ctx, i)
 		if err != nil {
 			return fmt.Errorf("starting member %d: %w", i, err)
@@ -80,7 +80,7 @@ func (f *Federation) WaitMesh(ctx context.Context) error {
 // Close stops every member that started, all at once, and returns their
 // errors joined.
 func (f *Federation) Close() error {
-	return parallel(len(f.Members), len(f.Members), func(i int) error {
+	return Parallel(len(f.Members), len(f.Members), func(i int) error {
 		if m := f.Members[i]; m != nil {
 			return m.Close()
 		}
@@ -112,9 +112,9 @@ func Invite(ctx context.Context, owner, guest Member, topic string) (Joined, err
 	return j, nil
 }
 
-// parallel runs fn(0..n-1) on at most workers goroutines and returns
+// Parallel runs fn(0..n-1) on at most workers goroutines and returns
 // every error joined.
-func parallel(n, workers int, fn func(i int) error) error {
+func Parallel(n, workers int, fn func(i int) error) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error

@@ -256,17 +256,21 @@ func alertRef(rec store.BulletinRecord, b *protocol.Bulletin) store.AlertRef {
 func (n *Node) alertViews(as []store.Alert) []api.Alert {
 	out := make([]api.Alert, len(as))
 	for i, a := range as {
-		v := api.Alert{Seq: a.Seq, Time: a.Time, Kind: a.Kind, Bulletin: n.alertRefView(a.Bulletin), Version: a.Version,
-			Term: a.Term, Watch: a.Watch, Note: a.Note}
-		for _, o := range a.Others {
-			v.Others = append(v.Others, n.alertRefView(o))
-		}
-		if a.OtherTotal > len(a.Others) {
-			v.OtherTotal = a.OtherTotal
-		}
-		out[i] = v
+		out[i] = n.alertView(a)
 	}
 	return out
+}
+
+func (n *Node) alertView(a store.Alert) api.Alert {
+	v := api.Alert{Seq: a.Seq, Time: a.Time, Kind: a.Kind, Bulletin: n.alertRefView(a.Bulletin), Version: a.Version,
+		Term: a.Term, Watch: a.Watch, Note: a.Note}
+	for _, o := range a.Others {
+		v.Others = append(v.Others, n.alertRefView(o))
+	}
+	if a.OtherTotal > len(a.Others) {
+		v.OtherTotal = a.OtherTotal
+	}
+	return v
 }
 
 func (n *Node) alertRefView(r store.AlertRef) api.AlertRef {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/concordnet/concord/crypto"
-	"github.com/concordnet/concord/node/api"
 	"github.com/concordnet/concord/node/backup"
 )
 
@@ -17,13 +16,13 @@ import (
 // (GET /v1/backup). The socket is 0600 in the home, so whoever may read
 // the stream may read the keys in the home anyway; the CLI encrypts it
 // before writing it.
-func (n *Node) Backup(w io.Writer) (api.BackupDB, error) {
+func (n *Node) Backup(w io.Writer) (backup.DB, error) {
 	m, files, err := n.backupFiles(time.Now())
 	if err != nil {
-		return api.BackupDB{}, err
+		return backup.DB{}, err
 	}
 	db, err := backup.Write(w, m, files, n.store)
-	return api.BackupDB(db), err
+	return db, err
 }
 
 // backupFiles returns the manifest and reads the config and keys to

@@ -12,18 +12,17 @@ import (
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/internal/fsutil"
-	"github.com/concordnet/concord/node/api"
 	"github.com/concordnet/concord/node/backup"
 	"github.com/concordnet/concord/node/store"
 )
 
 // RestoreResult says what Restore put into a new home.
 type RestoreResult struct {
-	Home      Home               `json:"home"`
-	Manifest  api.BackupManifest `json:"manifest"`
-	DB        api.BackupDB       `json:"db"`
-	Topics    int                `json:"topics"`
-	Bulletins int                `json:"bulletins"`
+	Home      Home            `json:"home"`
+	Manifest  backup.Manifest `json:"manifest"`
+	DB        backup.DB       `json:"db"`
+	Topics    int             `json:"topics"`
+	Bulletins int             `json:"bulletins"`
 }
 
 // Restore recreates a node home from a backup file written by `concord
@@ -123,7 +122,7 @@ func restoreInto(h Home, file io.Reader, passphrase string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	res := &RestoreResult{Home: h, Manifest: api.BackupManifest(m), DB: api.BackupDB(db)}
+	res := &RestoreResult{Home: h, Manifest: m, DB: db}
 	if res.Topics, res.Bulletins, err = countRestored(h, id, log); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 
 	"github.com/concordnet/concord/node/api"
@@ -62,4 +63,46 @@ func bulletinLookup(ref string, err error) error {
 		return api.Errorf(api.Invalid, "%v; give more of the ID", err)
 	}
 	return classify(api.Internal, err)
+}
+
+// followBatch is how many values a watch reads at a time.
+const followBatch = 100
+
+// follow feeds send the values read after cursor, then each new one as
+// the node notifies a change, until ctx or the node ends or send fails.
+// read returns at most limit values after a cursor; send returns the
+// value's own cursor.
+func follow[T any](ctx context.Context, n *Node, cursor uint64, read func(after uint64, limit int) ([]T, error), send func(T) (uint64, error)) error {
+	for {
+		wake := n.changes()
+		vs, err := read(cursor, followBatch)
+		if err != nil {
+			return classify(api.Internal, err)
+		}
+		for _, v := range vs {
+			var err error
+			if cursor, err = send(v); err != nil {
+				return err
+			}
+		}
+		if len(vs) == followBatch {
+			continue
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil
+		case <-n.ctx.Done():
+			return nil
+		}
+	}
+}
+
+// cursorOr is *after, or where the watched sequence is now.
+func cursorOr(after *uint64, now func() (uint64, error)) (uint64, error) {
+	if after != nil {
+		return *after, nil
+	}
+	c, err := now()
+	return c, classify(api.Internal, err)
 }

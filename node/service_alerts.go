@@ -53,46 +53,21 @@ func (s *Service) Alerts(_ context.Context, q api.AlertQuery) ([]api.Alert, erro
 	return s.n.alertViews(as), nil
 }
 
-// alertWatchBatch is how many alerts a watch reads at a time.
-const alertWatchBatch = 100
-
 // WatchAlerts sends the alerts raised after q.After (nil: from now), then
-// each new one, until ctx or the node ends or send fails.
+// each new one, until ctx or the node ends or send fails. The alert loop
+// notifies the node's changes once it recorded alerts.
 func (s *Service) WatchAlerts(ctx context.Context, q api.AlertQuery, send func(api.Alert) error) error {
 	n := s.n
-	var after uint64
-	if q.After != nil {
-		after = *q.After
-	} else {
-		last, err := n.store.LastAlertSeq()
-		if err != nil {
-			return classify(api.Internal, err)
-		}
-		after = last
+	cursor, err := cursorOr(q.After, n.store.LastAlertSeq)
+	if err != nil {
+		return err
 	}
-	for {
-		wake := n.changes() // the alert loop notifies once it recorded alerts
-		as, err := n.store.Alerts(store.AlertQuery{After: after, Limit: alertWatchBatch})
-		if err != nil {
-			return classify(api.Internal, err)
-		}
-		for _, v := range n.alertViews(as) {
-			after = v.Seq
-			if err := send(v); err != nil {
-				return err
-			}
-		}
-		if len(as) == alertWatchBatch {
-			continue
-		}
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return nil
-		case <-n.ctx.Done():
-			return nil
-		}
+	read := func(after uint64, limit int) ([]store.Alert, error) {
+		return n.store.Alerts(store.AlertQuery{After: after, Limit: limit})
 	}
+	return follow(ctx, n, cursor, read, func(a store.Alert) (uint64, error) {
+		return a.Seq, send(n.alertView(a))
+	})
 }
 
 func watchView(e store.WatchEntry) api.WatchEntry {

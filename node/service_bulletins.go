@@ -143,50 +143,21 @@ func lifecycleAnswer(rec *store.BulletinRecord, err error) (api.PublishResponse,
 		Topic: protocol.TopicID(rec.Topic).String(), Seq: last.Seq, Version: rec.Version, Revoked: rec.Revoked}, nil
 }
 
-// watchBatch is how many bulletins a watch reads at a time.
-const watchBatch = 100
-
 // Watch sends the bulletins received after q.After (nil: from now), then
 // each new one, until ctx or the node ends or send fails.
 func (s *Service) Watch(ctx context.Context, q api.WatchQuery, send func(api.Bulletin) error) error {
 	n := s.n
-	var cursor uint64
-	if q.After != nil {
-		cursor = *q.After
-	} else {
-		last, err := n.store.LastRecvSeq()
-		if err != nil {
-			return classify(api.Internal, err)
-		}
-		cursor = last
+	cursor, err := cursorOr(q.After, n.store.LastRecvSeq)
+	if err != nil {
+		return err
 	}
-	for {
-		wake := n.changes()
-		recs, err := n.store.Since(cursor, watchBatch)
+	return follow(ctx, n, cursor, n.store.Since, func(rec store.BulletinRecord) (uint64, error) {
+		v, err := n.bulletinView(rec, false)
 		if err != nil {
-			return classify(api.Internal, err)
+			return rec.RecvSeq, classify(api.Internal, err)
 		}
-		for _, rec := range recs {
-			cursor = rec.RecvSeq
-			v, err := n.bulletinView(rec, false)
-			if err != nil {
-				return classify(api.Internal, err)
-			}
-			if err := send(v); err != nil {
-				return err
-			}
-		}
-		if len(recs) == watchBatch {
-			continue
-		}
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return nil
-		case <-n.ctx.Done():
-			return nil
-		}
-	}
+		return rec.RecvSeq, send(v)
+	})
 }
 
 // bulletinView renders a record for the API; full adds attachment bytes,

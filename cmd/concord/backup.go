@@ -21,7 +21,6 @@ import (
 
 	"github.com/concordnet/concord/internal/fsutil"
 	"github.com/concordnet/concord/node"
-	"github.com/concordnet/concord/node/api"
 	"github.com/concordnet/concord/node/backup"
 )
 
@@ -282,17 +281,16 @@ func (g *globals) backup(ctx context.Context, path, pass string) error {
 
 // sealStream encrypts the daemon's archive into w while checking it
 // entry by entry: a stream cut short is never kept as a backup.
-func sealStream(body io.Reader, w io.Writer, pass string) (api.BackupManifest, api.BackupDB, error) {
+func sealStream(body io.Reader, w io.Writer, pass string) (backup.Manifest, backup.DB, error) {
 	sealed, err := backup.Seal(w, pass)
 	if err != nil {
-		return api.BackupManifest{}, api.BackupDB{}, err
+		return backup.Manifest{}, backup.DB{}, err
 	}
 	m, db, err := backup.Verify(io.TeeReader(body, sealed), node.Version())
-	manifest := api.BackupManifest(m)
 	if err != nil {
-		return manifest, api.BackupDB(db), fmt.Errorf("the daemon's backup stream is incomplete: %w", err)
+		return m, db, fmt.Errorf("the daemon's backup stream is incomplete: %w", err)
 	}
-	return manifest, api.BackupDB(db), sealed.Close()
+	return m, db, sealed.Close()
 }
 
 // keepFile gives tmp its final name, refusing to replace a file that
@@ -320,7 +318,7 @@ func keepFile(tmp, path string) error {
 	return d.Sync()
 }
 
-func printBackup(g *globals, path string, size int64, m api.BackupManifest, db api.BackupDB) error {
+func printBackup(g *globals, path string, size int64, m backup.Manifest, db backup.DB) error {
 	if g.json {
 		return printJSON(stdout, map[string]any{"file": path, "bytes": size, "manifest": m, "db": db})
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	p2pcrypto "github.com/libp2p/go-libp2p/core/crypto"
 
 	"github.com/concordnet/concord/internal/canon"
+	"github.com/concordnet/concord/internal/golden"
 )
 
 // Golden vectors: byte-exact encodings of docs/protocol.md, checked
@@ -41,7 +41,7 @@ type goldenKeys struct {
 func goldenIdentity(t testing.TB, name string) *Identity {
 	t.Helper()
 	var keys goldenKeys
-	readJSON(t, "identities.json", &keys)
+	golden.Read(t, filepath.Join("testdata", "identities.json"), &keys)
 	m, ok := keys.Members[name]
 	if !ok {
 		t.Fatalf("no golden identity %q", name)
@@ -89,71 +89,12 @@ type goldenCase struct {
 	Hex   string `json:"hex"`
 }
 
-func readJSON(t testing.TB, name string, v any) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-}
-
-// golden writes v to testdata/name under -update, then reads the file
+// roundTrip writes v to testdata/name under -update, then reads the file
 // back into v, so that the checks run on what is stored.
-func golden(t testing.TB, name string, v any) {
+func roundTrip(t testing.TB, name string, v any) {
 	t.Helper()
-	if *update {
-		data, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join("testdata", name), append(data, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	readJSON(t, name, v)
-}
-
-// diag decodes CBOR as the spec's reader sees it (canon.Diagnostic).
-func diag(t testing.TB, data []byte) any {
-	t.Helper()
-	v, err := canon.Diagnostic(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func mustJSON(t testing.TB, v any) json.RawMessage {
-	t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-// sameFields compares the generic decoding of body with a vector's fields.
-func sameFields(t testing.TB, what string, body []byte, want json.RawMessage) {
-	t.Helper()
-	var w any
-	if err := json.Unmarshal(want, &w); err != nil {
-		t.Fatal(err)
-	}
-	if got := string(mustJSON(t, diag(t, body))); got != string(mustJSON(t, w)) {
-		t.Errorf("%s: decoded fields differ\n got %s\nwant %s", what, got, mustJSON(t, w))
-	}
-}
-
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	golden.Write(t, *update, name, v)
+	golden.Read(t, filepath.Join("testdata", name), v)
 }
 
 // goldenCard is alice's card as the vectors carry it.
@@ -172,10 +113,10 @@ func TestGoldenCard(t *testing.T) {
 	card := goldenCard(t, alice)
 	s, _ := Open(card.Raw)
 	v := vector{Comment: "member card (§3) of alice, and its armor", Hex: hex.EncodeToString(card.Raw),
-		Text: card.Armor(), BodyHex: hex.EncodeToString(s.Body), Fields: mustJSON(t, diag(t, s.Body))}
-	golden(t, "card.json", &v)
+		Text: card.Armor(), BodyHex: hex.EncodeToString(s.Body), Fields: golden.Diag(t, s.Body)}
+	roundTrip(t, "card.json", &v)
 
-	raw := unhex(t, v.Hex)
+	raw := golden.Unhex(t, v.Hex)
 	if !bytes.Equal(raw, card.Raw) {
 		t.Fatal("NewCard no longer writes the stored bytes")
 	}
@@ -187,7 +128,7 @@ func TestGoldenCard(t *testing.T) {
 	if hex.EncodeToString(s.Body) != v.BodyHex {
 		t.Error("body_hex is not the container's body")
 	}
-	sameFields(t, "card", s.Body, v.Fields)
+	golden.SameFields(t, "card", s.Body, v.Fields)
 	if again, _ := canon.Marshal(got.CardBody); !bytes.Equal(again, s.Body) {
 		t.Error("re-encoding the decoded card changes its body")
 	}
@@ -210,7 +151,7 @@ func goldenInvitation(t testing.TB, alice, bob *Identity) *Invitation {
 		TopicName: "West Africa cocaine route", Head: sum("example head"), HeadIndex: 4,
 		Inviter: InviterInfo{ID: alice.MemberID(), SignKey: alice.Signing.Public().(ed25519.PublicKey), Nodes: goldenCard(t, alice).Nodes},
 		Invitee: InviteeInfo{ID: bob.MemberID(), Peer: bobCard.Nodes[0].Peer, AgeHash: ageHash(bobCard.Age)},
-		Role:    RoleMember, Nonce: unhex(t, "000102030405060708090a0b0c0d0e0f"),
+		Role:    RoleMember, Nonce: golden.Unhex(t, "000102030405060708090a0b0c0d0e0f"),
 		Created: goldenTime, Expires: goldenTime.Add(72 * time.Hour),
 	}
 	raw, _, err := Seal(alice.Signing, DomainInvitation, body)
@@ -235,10 +176,10 @@ func TestGoldenInvitation(t *testing.T) {
 	s, _ := Open(inv.Raw)
 	v := vector{Comment: "invitation (§6.1) from alice to bob, its token (§6.2) and bob's join proof (§6.3)",
 		Hex: hex.EncodeToString(inv.Raw), Text: inv.Token(), BodyHex: hex.EncodeToString(s.Body),
-		Fields: mustJSON(t, diag(t, s.Body)), Extra: map[string]string{"join_proof": hex.EncodeToString(SignJoin(bob, inv))}}
-	golden(t, "invitation.json", &v)
+		Fields: golden.Diag(t, s.Body), Extra: map[string]string{"join_proof": hex.EncodeToString(SignJoin(bob, inv))}}
+	roundTrip(t, "invitation.json", &v)
 
-	raw := unhex(t, v.Hex)
+	raw := golden.Unhex(t, v.Hex)
 	if !bytes.Equal(raw, inv.Raw) || v.Text != inv.Token() {
 		t.Fatal("the invitation no longer encodes to the stored bytes")
 	}
@@ -247,14 +188,14 @@ func TestGoldenInvitation(t *testing.T) {
 		t.Fatalf("token: %v", err)
 	}
 	s, _ = Open(raw)
-	sameFields(t, "invitation", s.Body, v.Fields)
+	golden.SameFields(t, "invitation", s.Body, v.Fields)
 	if again, _ := canon.Marshal(got.InvitationBody); !bytes.Equal(again, s.Body) {
 		t.Error("re-encoding the decoded invitation changes its body")
 	}
 	if err := got.CheckFor(goldenCard(t, bob), goldenTime); err != nil {
 		t.Error(err)
 	}
-	if err := VerifyJoin(goldenCard(t, bob), got, unhex(t, v.Extra["join_proof"])); err != nil {
+	if err := VerifyJoin(goldenCard(t, bob), got, golden.Unhex(t, v.Extra["join_proof"])); err != nil {
 		t.Errorf("join proof: %v", err)
 	}
 }
@@ -331,12 +272,12 @@ func TestGoldenCardCases(t *testing.T) {
 		cases = append(cases, goldenCase{Name: c.name, Valid: c.valid, Hex: hex.EncodeToString(raw)})
 	}
 	stored := slices.Clone(cases)
-	golden(t, "card_cases.json", &stored)
+	roundTrip(t, "card_cases.json", &stored)
 	if !reflect.DeepEqual(stored, cases) {
 		t.Error("card_cases.json is not what the cases generate: run with -update")
 	}
 	for _, c := range stored {
-		_, err := ParseCard(unhex(t, c.Hex))
+		_, err := ParseCard(golden.Unhex(t, c.Hex))
 		t.Logf("%s: %v", c.Name, err)
 		if (err == nil) != c.Valid {
 			t.Errorf("%s: valid=%v, ParseCard says %v", c.Name, c.Valid, err)

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/internal/canon"
+	"github.com/concordnet/concord/internal/golden"
 )
 
 // Golden vectors: byte-exact encodings of docs/protocol.md, checked
@@ -44,7 +44,7 @@ type gKeys struct {
 func gReadKeys(t testing.TB) gKeys {
 	t.Helper()
 	var k gKeys
-	gRead(t, filepath.Join("..", "crypto", "testdata", "identities.json"), &k)
+	golden.Read(t, filepath.Join("..", "crypto", "testdata", "identities.json"), &k)
 	return k
 }
 
@@ -56,11 +56,11 @@ func gIdentity(t testing.TB, name string) *crypto.Identity {
 	if err != nil {
 		t.Fatal(err)
 	}
-	peerKey, err := p2pcrypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(gHex(t, m.PeerSeed)))
+	peerKey, err := p2pcrypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(golden.Unhex(t, m.PeerSeed)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &crypto.Identity{Signing: ed25519.NewKeyFromSeed(gHex(t, m.SignSeed)), Age: ageID, Peer: peerKey}
+	return &crypto.Identity{Signing: ed25519.NewKeyFromSeed(golden.Unhex(t, m.SignSeed)), Age: ageID, Peer: peerKey}
 }
 
 func gEpochKey(t testing.TB, epoch uint64, s string) *crypto.EpochKey {
@@ -81,69 +81,6 @@ func gCard(t testing.TB, id *crypto.Identity) *crypto.Card {
 		t.Fatal(err)
 	}
 	return c
-}
-
-func gHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func gRead(t testing.TB, path string, v any) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-}
-
-// gWrite writes v to testdata/name under -update.
-func gWrite(t testing.TB, name string, v any) {
-	t.Helper()
-	if !*update {
-		return
-	}
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join("testdata", name), append(data, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// gDiag decodes CBOR as the spec's reader sees it (canon.Diagnostic), as
-// JSON.
-func gDiag(t testing.TB, data []byte) json.RawMessage {
-	t.Helper()
-	v, err := canon.Diagnostic(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// gSameFields compares the generic decoding of data with stored fields.
-func gSameFields(t testing.TB, what string, data []byte, want json.RawMessage) {
-	t.Helper()
-	var w any
-	if err := json.Unmarshal(want, &w); err != nil {
-		t.Fatal(err)
-	}
-	norm, _ := json.Marshal(w)
-	if got := gDiag(t, data); string(got) != string(norm) {
-		t.Errorf("%s: decoded fields differ\n got %s\nwant %s", what, got, norm)
-	}
 }
 
 // gReencodes checks that the typed decoding v of a body re-encodes to it.
@@ -171,13 +108,13 @@ func gSignedItem(t testing.TB, name string, raw []byte, hash [32]byte) gItem {
 		t.Fatal(err)
 	}
 	return gItem{Name: name, Hex: hex.EncodeToString(raw), Hash: hex.EncodeToString(hash[:]),
-		BodyHex: hex.EncodeToString(s.Body), Fields: gDiag(t, s.Body)}
+		BodyHex: hex.EncodeToString(s.Body), Fields: golden.Diag(t, s.Body)}
 }
 
 // gCheckSigned checks a stored signed item's hash, body and fields.
 func gCheckSigned(t testing.TB, it gItem, hash [32]byte) []byte {
 	t.Helper()
-	raw := gHex(t, it.Hex)
+	raw := golden.Unhex(t, it.Hex)
 	s, err := crypto.Open(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +122,7 @@ func gCheckSigned(t testing.TB, it gItem, hash [32]byte) []byte {
 	if hex.EncodeToString(hash[:]) != it.Hash || hex.EncodeToString(s.Body) != it.BodyHex {
 		t.Errorf("%s: stored hash or body is not the item's", it.Name)
 	}
-	gSameFields(t, it.Name, s.Body, it.Fields)
+	golden.SameFields(t, it.Name, s.Body, it.Fields)
 	return s.Body
 }
 
@@ -234,7 +171,7 @@ func gBuildLog(t testing.TB) gLog {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.Add = &Add{Card: bobCard.Raw, Role: RoleMember, Nonce: gHex(t, "000102030405060708090a0b0c0d0e0f"), Key: k}
+		e.Add = &Add{Card: bobCard.Raw, Role: RoleMember, Nonce: golden.Unhex(t, "000102030405060708090a0b0c0d0e0f"), Key: k}
 	})
 	next(EntryRemove, func(e *LogEntry) {
 		e.Remove = &Remove{Member: bob.MemberID(), Reason: "left the unit", Rotate: rotate(2, bob.MemberID())}
@@ -251,12 +188,12 @@ var gLogOnce sync.Once
 
 func gLoadLog(t testing.TB) (gLog, [][]byte) {
 	t.Helper()
-	gLogOnce.Do(func() { gWrite(t, "log.json", gBuildLog(t)) }) // once: its ciphertexts are random
+	gLogOnce.Do(func() { golden.Write(t, *update, "log.json", gBuildLog(t)) }) // once: its ciphertexts are random
 	var l gLog
-	gRead(t, filepath.Join("testdata", "log.json"), &l)
+	golden.Read(t, filepath.Join("testdata", "log.json"), &l)
 	var raws [][]byte
 	for _, it := range l.Entries {
-		raws = append(raws, gHex(t, it.Hex))
+		raws = append(raws, golden.Unhex(t, it.Hex))
 	}
 	return l, raws
 }
@@ -342,9 +279,9 @@ func gTopic(t testing.TB) TopicID {
 func TestGoldenBulletin(t *testing.T) {
 	alice := gIdentity(t, "alice").MemberID()
 	data := gEncode(t, gBulletin(t, gTopic(t), alice))
-	gWrite(t, "bulletin.json", gItem{Name: "bulletin (§7), version 1, every optional field present", Hex: hex.EncodeToString(data), Fields: gDiag(t, data)})
+	golden.Write(t, *update, "bulletin.json", gItem{Name: "bulletin (§7), version 1, every optional field present", Hex: hex.EncodeToString(data), Fields: golden.Diag(t, data)})
 	var it gItem
-	gRead(t, filepath.Join("testdata", "bulletin.json"), &it)
+	golden.Read(t, filepath.Join("testdata", "bulletin.json"), &it)
 	if it.Hex != hex.EncodeToString(data) {
 		t.Fatal("EncodeBulletin no longer writes the stored bytes")
 	}
@@ -352,7 +289,7 @@ func TestGoldenBulletin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gSameFields(t, it.Name, data, it.Fields)
+	golden.SameFields(t, it.Name, data, it.Fields)
 	gReencodes(t, it.Name, b, data)
 	if err := CheckBulletinID(b.ID, gTopic(t), alice); err != nil {
 		t.Error(err)
@@ -422,8 +359,8 @@ func gBuildEnvelopes(t testing.TB) []gEnvelope {
 		prev = env.ID[:]
 		is, _ := crypto.Open(inner)
 		out = append(out, gEnvelope{gItem: gSignedItem(t, c.name, env.Raw, env.ID), ReadBy: c.readBy,
-			InnerHex: hex.EncodeToString(inner), InnerFields: gDiag(t, is.Body),
-			PayloadHex: hex.EncodeToString(c.payload), PayloadFields: gDiag(t, c.payload)})
+			InnerHex: hex.EncodeToString(inner), InnerFields: golden.Diag(t, is.Body),
+			PayloadHex: hex.EncodeToString(c.payload), PayloadFields: golden.Diag(t, c.payload)})
 	}
 	return out
 }
@@ -431,10 +368,10 @@ func gBuildEnvelopes(t testing.TB) []gEnvelope {
 func TestGoldenEnvelopes(t *testing.T) {
 	_, raws := gLoadLog(t)
 	if *update {
-		gWrite(t, "envelopes.json", gBuildEnvelopes(t))
+		golden.Write(t, *update, "envelopes.json", gBuildEnvelopes(t))
 	}
 	var envs []gEnvelope
-	gRead(t, filepath.Join("testdata", "envelopes.json"), &envs)
+	golden.Read(t, filepath.Join("testdata", "envelopes.json"), &envs)
 	s, err := Replay(raws[:3]) // bob is a member, epoch 1
 	if err != nil {
 		t.Fatal(err)
@@ -444,7 +381,7 @@ func TestGoldenEnvelopes(t *testing.T) {
 	alice := gIdentity(t, "alice").MemberID()
 	var prev []byte
 	for _, g := range envs {
-		env, err := DecodeEnvelope(gHex(t, g.Hex))
+		env, err := DecodeEnvelope(golden.Unhex(t, g.Hex))
 		if err != nil {
 			t.Fatalf("%s: %v", g.Name, err)
 		}
@@ -465,12 +402,12 @@ func TestGoldenEnvelopes(t *testing.T) {
 			t.Fatalf("%s: %v", g.Name, err)
 		}
 		is, _ := crypto.Open(plain)
-		gSameFields(t, g.Name+" inner", is.Body, g.InnerFields)
+		golden.SameFields(t, g.Name+" inner", is.Body, g.InnerFields)
 		gReencodes(t, g.Name+" inner", in, is.Body)
 		if hex.EncodeToString(in.Payload) != g.PayloadHex {
 			t.Errorf("%s: payload differs", g.Name)
 		}
-		gSameFields(t, g.Name+" payload", in.Payload, g.PayloadFields)
+		golden.SameFields(t, g.Name+" payload", in.Payload, g.PayloadFields)
 		gCheckPayload(t, g.Name, env, in.Payload, alice)
 	}
 }
@@ -580,14 +517,14 @@ func TestGoldenDepthCases(t *testing.T) {
 // what the cases generate, and runs decode on each.
 func gCheckCases(t *testing.T, name string, cases []gCase, decode func([]byte) error) {
 	t.Helper()
-	gWrite(t, name, cases)
+	golden.Write(t, *update, name, cases)
 	var stored []gCase
-	gRead(t, filepath.Join("testdata", name), &stored)
+	golden.Read(t, filepath.Join("testdata", name), &stored)
 	if !reflect.DeepEqual(stored, cases) {
 		t.Errorf("%s is not what the cases generate: run with -update", name)
 	}
 	for _, c := range stored {
-		err := decode(gHex(t, c.Hex))
+		err := decode(golden.Unhex(t, c.Hex))
 		t.Logf("%s: %v", c.Name, err)
 		if (err == nil) != c.Valid {
 			t.Errorf("%s: valid=%v, decoding says %v", c.Name, c.Valid, err)

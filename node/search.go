@@ -250,7 +250,7 @@ func (n *Node) Search(q store.TextQuery) ([]api.SearchHit, error) {
 			hit.Matches = []string{}
 		}
 		if v.Content != nil {
-			hit.Excerpt = Excerpt(v.Content, h.Matches, v.Content.Originator.Country)
+			hit.Excerpt = Excerpt(v.Protocol(), h.Matches, v.Content.Originator.Country)
 		}
 		out = append(out, hit)
 	}

@@ -179,7 +179,9 @@ func (n *Node) bulletinView(rec store.BulletinRecord, full bool) (api.Bulletin, 
 	}
 	if full {
 		b, err := n.fullBulletin(rec)
-		v.Content = b
+		if b != nil {
+			v.Content = api.ContentOf(b)
+		}
 		return v, err
 	}
 	var b protocol.Bulletin
@@ -189,7 +191,7 @@ func (n *Node) bulletinView(rec store.BulletinRecord, full bool) (api.Bulletin, 
 	for i := range b.Attachments {
 		b.Attachments[i].Data = nil // records written before bulletinRecord dropped them
 	}
-	v.Content = &b
+	v.Content = api.ContentOf(&b)
 	return v, nil
 }
 

@@ -340,7 +340,7 @@ func (x *exporter) add(ctx context.Context, b api.Bulletin) error {
 		x.sealed++
 		return nil
 	}
-	if hasAttachmentsWithoutData(b.Content) {
+	if hasAttachmentsWithoutData(b.Content.Attachments) {
 		full, err := x.c.Bulletin(ctx, b.ID)
 		if err != nil {
 			return fmt.Errorf("reading the attachments of %s: %w", b.ID, err)
@@ -350,12 +350,12 @@ func (x *exporter) add(ctx context.Context, b api.Bulletin) error {
 		}
 		b = full
 	}
-	x.items = append(x.items, interop.Item{Bulletin: b.Content, Topic: b.Topic, TopicName: b.TopicName})
+	x.items = append(x.items, interop.Item{Bulletin: b.Protocol(), Topic: b.Topic, TopicName: b.TopicName})
 	return nil
 }
 
-func hasAttachmentsWithoutData(b *protocol.Bulletin) bool {
-	for _, a := range b.Attachments {
+func hasAttachmentsWithoutData(attachments []protocol.Attachment) bool {
+	for _, a := range attachments {
 		if a.Data == nil && a.Size > 0 {
 			return true
 		}

@@ -48,7 +48,7 @@ the bulletin's audience: publish a new bulletin for another one.`,
 			if err != nil {
 				return err
 			}
-			d, err := f.draft(c.Flags(), args[1:], cur.Content.Draft())
+			d, err := f.draft(c.Flags(), args[1:], cur.Protocol().Draft())
 			if err != nil {
 				return err
 			}

@@ -60,7 +60,7 @@ checking its SHA-256; it never overwrites a file.`,
 				}
 			}
 			if markdown {
-				_, err := stdout.Write(protocol.RenderMarkdown(b.Content))
+				_, err := stdout.Write(protocol.RenderMarkdown(b.Protocol()))
 				return err
 			}
 			rel, err := g.related(c.Context(), b.ID, relatedInShow)

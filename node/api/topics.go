@@ -130,9 +130,59 @@ type Bulletin struct {
 	Expired          bool       `json:"expired,omitempty"` // erased on this node by retention
 	ExpiredAt        *time.Time `json:"expired_at,omitempty"`
 	History          []Revision `json:"history,omitempty"`
-	// Content is the decrypted bulletin: nil when this node may not read
-	// it (Sealed) or its content is erased (Tombstone).
-	Content *protocol.Bulletin `json:"content,omitempty"`
+	// Content is what the decrypted bulletin holds beyond the fields
+	// above: nil when this node may not read it (Sealed) or its content is
+	// erased (Tombstone). Its fields are the Bulletin's in JSON.
+	*Content
+}
+
+// Content is a readable bulletin's own fields (protocol.Bulletin less
+// those Bulletin carries for every bulletin: ID, version, created,
+// category and audience).
+type Content struct {
+	Modified          time.Time             `json:"modified"`
+	Originator        protocol.Originator   `json:"originator"`
+	Title             string                `json:"title"`
+	Summary           string                `json:"summary,omitempty"`
+	Body              string                `json:"body,omitempty"` // Markdown
+	Language          string                `json:"language"`
+	TLP               string                `json:"tlp"`
+	Handling          protocol.Handling     `json:"handling"`
+	SourceReliability string                `json:"source_reliability"`
+	InfoReliability   string                `json:"info_reliability"`
+	ValidUntil        *time.Time            `json:"valid_until,omitempty"`
+	References        protocol.References   `json:"references,omitzero"`
+	Entities          []protocol.Entity     `json:"entities,omitempty"`
+	Attachments       []protocol.Attachment `json:"attachments,omitempty"`
+}
+
+// ContentOf is b's Content.
+func ContentOf(b *protocol.Bulletin) *Content {
+	d := b.BulletinDraft
+	return &Content{
+		Modified: b.Modified, Originator: b.Originator, Title: d.Title, Summary: d.Summary, Body: d.Body,
+		Language: d.Language, TLP: d.TLP, Handling: d.Handling, SourceReliability: d.SourceReliability,
+		InfoReliability: d.InfoReliability, ValidUntil: d.ValidUntil, References: d.References,
+		Entities: d.Entities, Attachments: d.Attachments,
+	}
+}
+
+// Protocol is the bulletin as package protocol holds it; nil unless it
+// is readable (Content set).
+func (b *Bulletin) Protocol() *protocol.Bulletin {
+	c := b.Content
+	if c == nil {
+		return nil
+	}
+	return &protocol.Bulletin{
+		ID: b.ID, Version: b.Version, Created: b.Created, Modified: c.Modified, Originator: c.Originator,
+		BulletinDraft: protocol.BulletinDraft{
+			Category: b.Category, Title: c.Title, Summary: c.Summary, Body: c.Body, Language: c.Language,
+			TLP: c.TLP, Handling: c.Handling, SourceReliability: c.SourceReliability,
+			InfoReliability: c.InfoReliability, ValidUntil: c.ValidUntil, References: c.References,
+			Entities: c.Entities, Attachments: c.Attachments, Audience: b.Audience,
+		},
+	}
 }
 
 // Tombstone reports whether the bulletin's content is erased.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/node/api"
@@ -21,7 +20,7 @@ func (n *Node) writeEntry(ctx context.Context, t *topic, typ string, newKey *cry
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	next := t.state.Clone()
-	if err := n.appendEntry(next, typ, time.Now(), func(e *protocol.LogEntry) error { return fill(next, e) }); err != nil {
+	if err := n.appendEntry(next, typ, n.now(), func(e *protocol.LogEntry) error { return fill(next, e) }); err != nil {
 		return nil, err
 	}
 	keys := t.keys

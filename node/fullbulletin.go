@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
@@ -55,7 +54,7 @@ func (n *Node) reopen(rec store.BulletinRecord) (*protocol.Bulletin, error) {
 		return nil, fmt.Errorf("envelope %s is a revocation, not a version: the store is damaged; restore it from a backup (concord restore)", short)
 	}
 	// It opened when it arrived: a failure now means damage here.
-	opened, err := protocol.Open(state, protocol.Reader{ID: n.id, Keys: keys}, env, time.Now())
+	opened, err := protocol.Open(state, protocol.Reader{ID: n.id, Keys: keys}, env, n.now())
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("envelope %s no longer opens (%v): restore the store from a backup (concord restore), or ask another member for the attachments", short, err)

@@ -96,7 +96,7 @@ func (n *Node) Join(ctx context.Context, token string) (*cprotocol.TopicState, e
 	if err != nil {
 		return nil, err
 	}
-	if err := inv.CheckFor(card, time.Now()); err != nil {
+	if err := inv.CheckFor(card, n.now()); err != nil {
 		return nil, api.Classify(api.Invalid, err)
 	}
 	req := JoinRequest{Invitation: inv.Raw, Card: card.Raw, Proof: crypto.SignJoin(n.id, inv)}

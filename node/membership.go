@@ -31,7 +31,7 @@ func (n *Node) CreateTopic(ctx context.Context, category, name string, policy pr
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
+	now := n.now()
 	genesis, err := protocol.NewGenesis(n.id, card, category, name, policy, now)
 	if err != nil {
 		return nil, api.Classify(api.Invalid, err)
@@ -88,7 +88,7 @@ func (n *Node) invite(ctx context.Context, t *topic, card *crypto.Card, role str
 		return nil, err
 	}
 	inv, err := crypto.NewInvitation(n.id, mine.Nodes, card, state.ID, state.Category, state.Name,
-		state.Head, state.Len-1, role, ttl, time.Now())
+		state.Head, state.Len-1, role, ttl, n.now())
 	if err != nil {
 		return nil, api.Classify(api.Invalid, err)
 	}
@@ -115,7 +115,7 @@ func (n *Node) acceptJoin(ctx context.Context, inv *crypto.Invitation, card *cry
 	if _, err := n.store.Pending(inv.Nonce); err != nil {
 		return nil, fmt.Errorf("invitation %s is unknown here or was already used or revoked; ask for a new one", inv.NonceHex())
 	}
-	if err := inv.CheckFor(card, time.Now()); err != nil {
+	if err := inv.CheckFor(card, n.now()); err != nil {
 		return nil, err
 	}
 	if remote != inv.Invitee.Peer {
@@ -131,7 +131,7 @@ func (n *Node) acceptJoin(ctx context.Context, inv *crypto.Invitation, card *cry
 	if key == nil {
 		return nil, fmt.Errorf("this node lacks the key of epoch %d of topic %q", next.Epoch, next.Name)
 	}
-	err := n.appendEntry(next, protocol.EntryAdd, time.Now(), func(e *protocol.LogEntry) error {
+	err := n.appendEntry(next, protocol.EntryAdd, n.now(), func(e *protocol.LogEntry) error {
 		wrapped, err := crypto.WrapEpochKey(key, card.Recipient())
 		e.Add = &protocol.Add{Card: card.Raw, Role: inv.Role, Nonce: inv.Nonce, Key: wrapped}
 		return err
@@ -180,7 +180,7 @@ func (n *Node) completeJoin(ctx context.Context, inv *crypto.Invitation, entries
 		return state, n.rejoin(ctx, t, state, key)
 	}
 	keys := map[uint64]*crypto.EpochKey{state.Epoch: key}
-	now := time.Now()
+	now := n.now()
 	if err := n.saveTopic(ctx, state, 0, keys, now); err != nil {
 		return nil, err
 	}

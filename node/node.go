@@ -32,6 +32,9 @@ type Node struct {
 	id      *crypto.Identity
 	log     *slog.Logger
 	started time.Time
+	// clockOffset shifts the wall clock (clock.go); zero but in fault
+	// injection.
+	clockOffset time.Duration
 
 	lock   *os.File
 	store  *store.Store
@@ -83,6 +86,12 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 			n.Close()
 		}
 	}()
+	if n.clockOffset, err = clockOffset(); err != nil {
+		return nil, err
+	}
+	if n.clockOffset != 0 {
+		log.Warn("wall clock shifted for fault injection", "env", ClockOffsetEnv, "offset", n.clockOffset)
+	}
 	if n.lock, err = lockHome(h); err != nil {
 		return nil, err
 	}

@@ -90,7 +90,7 @@ func (n *Node) ingest(ctx context.Context, t *topic, env *protocol.Envelope) (st
 // the current one: sync fetches envelopes of any past epoch.
 func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Envelope, grace uint64) (store.PutResult, error) {
 	state, keys := t.snapshot()
-	now := time.Now()
+	now := n.now()
 	if err := n.admit(state, env, grace, now); err != nil {
 		return 0, err
 	}
@@ -326,7 +326,7 @@ func (n *Node) emit(ctx context.Context, t *topic, build func(*protocol.TopicSta
 	if _, ok := state.Members[me]; !ok {
 		return nil, api.Errorf(api.Forbidden, "this member is no longer a member of topic %q", state.Name)
 	}
-	now := time.Now().UTC()
+	now := n.now().UTC()
 	out, err := build(state, now)
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ const retentionInterval = 10 * time.Minute
 // retentionLoop applies retention once at start, then periodically.
 func (n *Node) retentionLoop() {
 	for {
-		erased, err := n.RunRetention(time.Now())
+		erased, err := n.RunRetention(n.now())
 		switch {
 		case err != nil && n.ctx.Err() == nil:
 			n.log.Error("retention", "err", err, "erased", erased)

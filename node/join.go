@@ -120,7 +120,10 @@ func (n *Node) Join(ctx context.Context, token string) (*cprotocol.TopicState, e
 		}
 		return n.completeJoin(ctx, inv, entries)
 	}
-	return nil, api.Errorf(api.Unavailable, "could not reach the inviter (member %s): %w", inv.Inviter.ID, errors.Join(errs...))
+	// A node that no longer admits us (the invitation revoked or used
+	// meanwhile) refuses the connection itself: we cannot tell that from
+	// an unreachable one, so the message names both.
+	return nil, api.Errorf(api.Unavailable, "could not reach the inviter (member %s), or its node refused this one, as it does once an invitation is revoked or used: %w; ask the inviter whether the invitation still stands", inv.Inviter.ID, errors.Join(errs...))
 }
 
 func (n *Node) askToJoin(ctx context.Context, nd crypto.CardNode, req JoinRequest) (*JoinResponse, peer.ID, error) {

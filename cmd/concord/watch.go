@@ -18,8 +18,10 @@ import (
 )
 
 func newWatchCmd(g *globals) *cobra.Command {
-	var topic string
-	var alerts bool
+	var (
+		topic  string
+		alerts bool
+	)
 	c := &cobra.Command{
 		Use:   "watch [--topic T] [--alerts]",
 		Short: "Print new bulletins as they arrive, until interrupted",

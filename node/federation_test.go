@@ -172,6 +172,16 @@ func publish(t testing.TB, n *Node, id protocol.TopicID, d *protocol.BulletinDra
 	return rec
 }
 
+// publishSeries publishes count bulletins on n, titled "title 0" onwards.
+func publishSeries(t testing.TB, n *Node, id protocol.TopicID, count int, title string) []*store.BulletinRecord {
+	t.Helper()
+	recs := make([]*store.BulletinRecord, count)
+	for i := range recs {
+		recs[i] = publish(t, n, id, draft(fmt.Sprintf("%s %d", title, i)))
+	}
+	return recs
+}
+
 // readable reports whether n holds bulletin id decrypted, content and all
 // (a tombstone is not readable).
 func readable(n *Node, id string) bool {

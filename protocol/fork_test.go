@@ -55,9 +55,8 @@ func newForkFixture(t *testing.T) *forkFixture {
 		deu: newTestMember(t, "BKA", "DEU"), bra: newTestMember(t, "Policia Federal", "BRA"),
 	}
 	f.tt = newTestTopic(t, f.fra)
-	f.tt.mustApply(f.tt.add(f.fra, f.nga, RoleAdmin, newNonce(t)))
-	f.tt.mustApply(f.tt.add(f.fra, f.deu, RoleAdmin, newNonce(t)))
-	f.tt.mustApply(f.tt.add(f.nga, f.bra, RoleMember, newNonce(t)))
+	f.tt.admit(f.fra, RoleAdmin, f.nga, f.deu)
+	f.tt.admit(f.nga, RoleMember, f.bra)
 	return f
 }
 

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,24 +54,6 @@ func TestAlertsConfigValidation(t *testing.T) {
 			t.Errorf("validate(%+v) = %v, want %q", c.cfg, err, c.want)
 		}
 	}
-}
-
-// startNodeWith is startNode with edit applied to the default config.
-func startNodeWith(t testing.TB, name, country string, edit func(*Config)) *Node {
-	t.Helper()
-	h := Home(filepath.Join(t.TempDir(), "h"))
-	cfg := DefaultConfig(name, country)
-	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-	edit(&cfg)
-	if _, err := Init(h, cfg); err != nil {
-		t.Fatal(err)
-	}
-	n, err := Start(h, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	return n
 }
 
 func alertDraft(title, phone string) *protocol.BulletinDraft {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -195,29 +196,37 @@ func checkModes(t *testing.T, h Home) {
 func rewrite(t *testing.T, archive []byte, edit func(name string, data []byte) []byte) []byte {
 	t.Helper()
 	var out bytes.Buffer
-	tr, tw := tar.NewReader(bytes.NewReader(archive)), tar.NewWriter(&out)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, _ := io.ReadAll(tr)
+	tw := tar.NewWriter(&out)
+	for hdr, data := range tarEntries(t, archive) {
 		if data = edit(hdr.Name, data); data == nil {
 			continue
 		}
-		out := &tar.Header{Typeflag: tar.TypeReg, Name: hdr.Name, Size: int64(len(data)), Mode: 0o600, ModTime: hdr.ModTime}
-		if err := tw.WriteHeader(out); err != nil {
-			t.Fatal(err)
+		err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: hdr.Name, Size: int64(len(data)), Mode: 0o600, ModTime: hdr.ModTime})
+		if err == nil {
+			_, err = tw.Write(data)
 		}
-		if _, err := tw.Write(data); err != nil {
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
 	tw.Close()
 	return out.Bytes()
+}
+
+// tarEntries yields each entry of a plain archive with its content.
+func tarEntries(t *testing.T, archive []byte) iter.Seq2[*tar.Header, []byte] {
+	return func(yield func(*tar.Header, []byte) bool) {
+		tr := tar.NewReader(bytes.NewReader(archive))
+		for hdr, err := tr.Next(); err != io.EOF; hdr, err = tr.Next() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(tr)
+			if !yield(hdr, data) {
+				return
+			}
+		}
+	}
 }
 
 func seal(t *testing.T, plain []byte) []byte {

@@ -25,19 +25,29 @@ import (
 // daemon on loopback; it is closed when the test ends.
 func startNode(t testing.TB, name, country string) *Node {
 	t.Helper()
-	n, err := newNode(t, name, country)
+	return startNodeWith(t, name, country, nil)
+}
+
+// startNodeWith is startNode with edit applied to the default config.
+func startNodeWith(t testing.TB, name, country string, edit func(*Config)) *Node {
+	t.Helper()
+	n, err := newNode(t, name, country, edit)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n
 }
 
-// newNode is startNode returning its error, for starters that may run on
-// other goroutines than the test's.
-func newNode(t testing.TB, name, country string) (*Node, error) {
+// newNode is startNodeWith returning its error, for starters that may run
+// on other goroutines than the test's and for tests of a failing start.
+// edit, if not nil, changes the default config.
+func newNode(t testing.TB, name, country string, edit func(*Config)) (*Node, error) {
 	h := Home(filepath.Join(t.TempDir(), "h"))
 	cfg := DefaultConfig(name, country)
 	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	if edit != nil {
+		edit(&cfg)
+	}
 	if _, err := Init(h, cfg); err != nil {
 		return nil, err
 	}
@@ -109,7 +119,7 @@ func federation(t testing.TB, n int, category string) ([]*Node, protocol.TopicID
 	countries := []string{"FRA", "NGA", "BRA", "DEU", "KEN", "IND", "JPN", "MEX", "ZAF", "CAN", "ITA", "EGY"}
 	ctx := context.Background()
 	f, err := nodetest.Start(ctx, n, func(_ context.Context, i int) (nodetest.Member, error) {
-		nd, err := newNode(t, fmt.Sprintf("Agency %d", i), countries[i%len(countries)])
+		nd, err := newNode(t, fmt.Sprintf("Agency %d", i), countries[i%len(countries)], nil)
 		if err != nil {
 			return nil, err
 		}
@@ -160,6 +170,16 @@ func publish(t testing.TB, n *Node, id protocol.TopicID, d *protocol.BulletinDra
 		t.Fatal(err)
 	}
 	return rec
+}
+
+// publishSeries publishes count bulletins on n, titled "title 0" onwards.
+func publishSeries(t testing.TB, n *Node, id protocol.TopicID, count int, title string) []*store.BulletinRecord {
+	t.Helper()
+	recs := make([]*store.BulletinRecord, count)
+	for i := range recs {
+		recs[i] = publish(t, n, id, draft(fmt.Sprintf("%s %d", title, i)))
+	}
+	return recs
 }
 
 // readable reports whether n holds bulletin id decrypted, content and all

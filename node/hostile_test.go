@@ -19,7 +19,6 @@ import (
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/internal/canon"
-	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
 )
 
@@ -554,12 +553,9 @@ func TestAuthorBudgetAndQuota(t *testing.T) {
 	a := nodes[0]
 	b := asHostile(t, nodes[1], id)
 	a.budgets = newBudgets(LimitsConfig{AuthorRate: 0.001, AuthorBurst: 5, AuthorKiBPerSecond: 1, AuthorBurstMiB: 1, AuthorQuotaMiB: 1})
-	var recs []*store.BulletinRecord
 	heap := watchHeap(t, "a flood beyond the budget")
 	defer heap()
-	for i := range 12 {
-		recs = append(recs, publish(t, b.Node, id, draft(fmt.Sprintf("flood %d", i))))
-	}
+	recs := publishSeries(t, b.Node, id, 12, "flood")
 	eventually(t, 20*time.Second, "a did not refuse the flood", func() bool {
 		return rejected(a, "envelope", protocol.ReasonBudget) >= 7
 	})

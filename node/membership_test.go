@@ -213,8 +213,8 @@ func TestEnvelopesFromBeforeARemovalStillSync(t *testing.T) {
 	home, log := c.home, c.log
 	c.Close()
 	var ids []string
-	for i := range 3 {
-		ids = append(ids, publish(t, b, id, draft(fmt.Sprintf("before the removal %d", i))).ID)
+	for _, r := range publishSeries(t, b, id, 3, "before the removal") {
+		ids = append(ids, r.ID)
 	}
 	eventually(t, 20*time.Second, "a misses b's bulletins", func() bool {
 		return readable(a, ids[0]) && readable(a, ids[1]) && readable(a, ids[2])

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -15,9 +14,7 @@ import (
 func TestPublicationsAndDeliveriesAreTimed(t *testing.T) {
 	nodes, id := federation(t, 2, "human-trafficking")
 	a, b := nodes[0], nodes[1]
-	for i := range 3 {
-		publish(t, a, id, draft(fmt.Sprintf("timed %d", i)))
-	}
+	publishSeries(t, a, id, 3, "timed")
 	waitConverged(t, nodes, id, 20*time.Second)
 	if n := samples(t, a.metrics.publishSeconds); n != 3 {
 		t.Fatalf("publish histogram counts %d publications, want 3", n)

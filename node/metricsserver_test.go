@@ -3,10 +3,8 @@ package node
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -17,23 +15,6 @@ import (
 
 	"github.com/concordnet/concord/protocol"
 )
-
-// startNodeConfigured is startNode with a config edit.
-func startNodeConfigured(t *testing.T, name, country string, edit func(*Config)) (*Node, error) {
-	t.Helper()
-	h := Home(filepath.Join(t.TempDir(), "h"))
-	cfg := DefaultConfig(name, country)
-	cfg.Network.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
-	edit(&cfg)
-	if _, err := Init(h, cfg); err != nil {
-		t.Fatal(err)
-	}
-	n, err := Start(h, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err == nil {
-		t.Cleanup(func() { n.Close() })
-	}
-	return n, err
-}
 
 // scrape GETs url and returns the status and the body.
 func scrape(t *testing.T, method, url string) (int, string) {
@@ -78,7 +59,7 @@ func sampleValues(t *testing.T, text string) map[string]float64 {
 // collectors on /metrics, and nothing else; Close frees its port.
 func TestMetricsListenerServesOnlyMetrics(t *testing.T) {
 	begin := time.Now()
-	a, err := startNodeConfigured(t, "Agency A", "FRA", func(c *Config) { c.Metrics.Listen = "127.0.0.1:0" })
+	a, err := newNode(t, "Agency A", "FRA", func(c *Config) { c.Metrics.Listen = "127.0.0.1:0" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +132,7 @@ func TestMetricsListenerPortInUse(t *testing.T) {
 	}
 	defer taken.Close()
 	addr := taken.Addr().String()
-	_, err = startNodeConfigured(t, "Agency A", "FRA", func(c *Config) { c.Metrics.Listen = addr })
+	_, err = newNode(t, "Agency A", "FRA", func(c *Config) { c.Metrics.Listen = addr })
 	if err == nil || !strings.Contains(err.Error(), "metrics listener on "+addr) || !strings.Contains(err.Error(), "[metrics] listen") {
 		t.Fatalf("start with %s taken: got %v, want an error naming the address and [metrics] listen", addr, err)
 	}

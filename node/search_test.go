@@ -154,7 +154,7 @@ func phoneDraft(title, phone string) *protocol.BulletinDraft {
 // and related; a common value is counted; an excluded one is left out; a
 // revoked bulletin leaves search and related.
 func TestSearchAndRelatedThroughTheAPI(t *testing.T) {
-	n, err := startNodeConfigured(t, "Nigeria Police Force", "NGA", func(c *Config) {
+	n, err := newNode(t, "Nigeria Police Force", "NGA", func(c *Config) {
 		c.Search = SearchConfig{CommonThreshold: 2, Exclude: []string{"location:lagos"}}
 	})
 	if err != nil {

@@ -212,9 +212,7 @@ func TestGapIsRepairedFromTheAuthor(t *testing.T) {
 	var lossy atomic.Bool
 	lossy.Store(true)
 	b.dropGossip, c.dropGossip = lossy.Load, lossy.Load
-	for i := range 5 {
-		publish(t, a, id, draft(fmt.Sprintf("lost %d", i)))
-	}
+	publishSeries(t, a, id, 5, "lost")
 	lossy.Store(false)
 	publish(t, a, id, draft("received"))
 	waitConverged(t, nodes, id, 20*time.Second)
@@ -230,9 +228,7 @@ func TestGapIsRepairedFromTheAuthor(t *testing.T) {
 func TestLostDatabaseNeverReusesSeq(t *testing.T) {
 	nodes, id := federation(t, 2, "money-laundering")
 	a, b := nodes[0], nodes[1]
-	for i := range 3 {
-		publish(t, b, id, draft(fmt.Sprintf("before the loss %d", i)))
-	}
+	publishSeries(t, b, id, 3, "before the loss")
 	waitConverged(t, nodes, id, 20*time.Second)
 	home, log := b.home, b.log
 	b.Close()

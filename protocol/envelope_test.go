@@ -28,8 +28,7 @@ func newEnvFixture(t testing.TB) *envFixture {
 		bra: newTestMember(t, "Policia Federal", "BRA"), outsider: newTestMember(t, "Outsider", "CAN"),
 	}
 	f.tt = newTestTopic(t, f.fra)
-	f.tt.mustApply(f.tt.add(f.fra, f.nga, RoleMember, newNonce(t)))
-	f.tt.mustApply(f.tt.add(f.fra, f.bra, RoleMember, newNonce(t)))
+	f.tt.admit(f.fra, RoleMember, f.nga, f.bra)
 	return f
 }
 

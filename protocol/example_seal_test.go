@@ -11,16 +11,20 @@ import (
 	"github.com/concordnet/concord/protocol"
 )
 
-// sealAuthor is one agency's identity, alone in its new topic at epoch 1.
+// sealAuthor is one agency's identity, alone in its new topic at epoch 1,
+// with the encoded payload of its first bulletin, made at now.
 type sealAuthor struct {
-	id    *crypto.Identity
-	key   *crypto.EpochKey
-	state *protocol.TopicState
+	id      *crypto.Identity
+	key     *crypto.EpochKey
+	state   *protocol.TopicState
+	now     time.Time
+	payload []byte
 }
 
 // newSealAuthor creates a member and its topic as a node does: the genesis,
-// then a rotate to epoch 1 wrapped to the owner.
-func newSealAuthor(now time.Time) (*sealAuthor, error) {
+// then a rotate to epoch 1 wrapped to the owner; then its first bulletin.
+func newSealAuthor() (*sealAuthor, error) {
+	now := time.Now()
 	id, err := crypto.GenerateIdentity()
 	if err != nil {
 		return nil, err
@@ -33,7 +37,7 @@ func newSealAuthor(now time.Time) (*sealAuthor, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &sealAuthor{id: id}
+	m := &sealAuthor{id: id, now: now}
 	if m.state, err = protocol.NewTopicState(genesis); err != nil {
 		return nil, err
 	}
@@ -50,7 +54,11 @@ func newSealAuthor(now time.Time) (*sealAuthor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m, m.state.Apply(raw)
+	if err := m.state.Apply(raw); err != nil {
+		return nil, err
+	}
+	m.payload, err = m.bulletin("Cocaine shipment on MV Example Star", now)
+	return m, err
 }
 
 // bulletin encodes a bulletin of m's on its topic.
@@ -68,19 +76,14 @@ func (m *sealAuthor) bulletin(title string, now time.Time) ([]byte, error) {
 // Seal makes the signed, encrypted envelope of a member's first bulletin
 // on a topic, for every member holding the epoch key.
 func ExampleSeal() {
-	now := time.Now()
-	m, err := newSealAuthor(now)
-	if err != nil {
-		panic(err)
-	}
-	payload, err := m.bulletin("Cocaine shipment on MV Example Star", now)
+	m, err := newSealAuthor()
 	if err != nil {
 		panic(err)
 	}
 	env, err := protocol.Seal(m.state, m.id, protocol.SealParams{
-		Kind: protocol.KindBulletin, Payload: payload,
+		Kind: protocol.KindBulletin, Payload: m.payload,
 		To:  []age.Recipient{m.key.Recipient()},
-		Seq: 1, TS: now, // the member's first envelope on the topic: no Prev
+		Seq: 1, TS: m.now, // the member's first envelope on the topic: no Prev
 	})
 	if err != nil {
 		panic(err)
@@ -95,22 +98,17 @@ func ExampleSeal() {
 // Open reads an envelope as a member holding the epoch key; a refused one
 // says why with a stable reason.
 func ExampleOpen() {
-	now := time.Now()
-	m, err := newSealAuthor(now)
+	m, err := newSealAuthor()
 	if err != nil {
 		panic(err)
 	}
-	payload, err := m.bulletin("Cocaine shipment on MV Example Star", now)
-	if err != nil {
-		panic(err)
-	}
-	p := protocol.SealParams{Kind: protocol.KindBulletin, Payload: payload, To: []age.Recipient{m.key.Recipient()}, Seq: 1, TS: now}
+	p := protocol.SealParams{Kind: protocol.KindBulletin, Payload: m.payload, To: []age.Recipient{m.key.Recipient()}, Seq: 1, TS: m.now}
 	env, err := protocol.Seal(m.state, m.id, p)
 	if err != nil {
 		panic(err)
 	}
 	reader := protocol.Reader{ID: m.id, Keys: map[uint64]*crypto.EpochKey{1: m.key}}
-	opened, err := protocol.Open(m.state, reader, env, now)
+	opened, err := protocol.Open(m.state, reader, env, m.now)
 	if err != nil {
 		panic(err)
 	}
@@ -122,7 +120,7 @@ func ExampleOpen() {
 	if err != nil {
 		panic(err)
 	}
-	_, err = protocol.Open(m.state, reader, rev, now)
+	_, err = protocol.Open(m.state, reader, rev, m.now)
 	var r *protocol.Rejection
 	fmt.Println(errors.As(err, &r), r.Reason)
 	// Output:

@@ -55,10 +55,17 @@ func newForkFixture(t *testing.T) *forkFixture {
 		deu: newTestMember(t, "BKA", "DEU"), bra: newTestMember(t, "Policia Federal", "BRA"),
 	}
 	f.tt = newTestTopic(t, f.fra)
-	f.tt.mustApply(f.tt.add(f.fra, f.nga, RoleAdmin, newNonce(t)))
-	f.tt.mustApply(f.tt.add(f.fra, f.deu, RoleAdmin, newNonce(t)))
-	f.tt.mustApply(f.tt.add(f.nga, f.bra, RoleMember, newNonce(t)))
+	f.tt.admit(f.fra, RoleAdmin, f.nga, f.deu)
+	f.tt.admit(f.nga, RoleMember, f.bra)
 	return f
+}
+
+// revokeBranch forks the fixture's topic and has by revoke a fresh
+// invitation on the branch: one entry at the fork index.
+func (f *forkFixture) revokeBranch(t *testing.T, by testMember) *testTopic {
+	b := f.tt.fork()
+	b.mustApply(b.revoke(by, newNonce(t)))
+	return b
 }
 
 // resolveBoth resolves a fork both ways round, checks that both give the
@@ -114,15 +121,13 @@ func TestResolveForkPrefix(t *testing.T) {
 func TestResolveForkOwnerWins(t *testing.T) {
 	f := newForkFixture(t)
 	forkAt := f.tt.s.Len
-	owner := f.tt.fork()
-	owner.mustApply(owner.revoke(f.fra, newNonce(t)))
+	owner := f.revokeBranch(t, f.fra)
 	ownerHash := entryHash(t, owner.s.Entries[forkAt])
 	// The admin's entry has the lower hash, and its branch is longer:
 	// neither matters against the owner.
 	var admin *testTopic
 	for {
-		admin = f.tt.fork()
-		admin.mustApply(admin.revoke(f.nga, newNonce(t)))
+		admin = f.revokeBranch(t, f.nga)
 		h := entryHash(t, admin.s.Entries[forkAt])
 		if bytes.Compare(h[:], ownerHash[:]) < 0 {
 			break
@@ -143,8 +148,7 @@ func TestResolveForkAdmins(t *testing.T) {
 	a := f.tt.fork()
 	a.mustApply(a.remove(f.nga, f.bra.ID()))
 	a.mustApply(a.revoke(f.nga, newNonce(t)))
-	b := f.tt.fork()
-	b.mustApply(b.revoke(f.deu, newNonce(t)))
+	b := f.revokeBranch(t, f.deu)
 	b.mustApply(b.rotate(f.deu, ""))
 	c := f.tt.fork()
 	c.mustApply(c.leave(f.bra, "")) // a member's leave forks like an admin's entry
@@ -185,13 +189,11 @@ func TestResolveForkAdmins(t *testing.T) {
 func TestResolveForkInvalidBranch(t *testing.T) {
 	f := newForkFixture(t)
 	forkAt := f.tt.s.Len
-	admin := f.tt.fork()
-	admin.mustApply(admin.revoke(f.nga, newNonce(t)))
+	admin := f.revokeBranch(t, f.nga)
 
 	// The owner's branch is preferred at the fork index, but an entry after
 	// it is invalid: the admin's branch wins.
-	owner := f.tt.fork()
-	owner.mustApply(owner.revoke(f.fra, newNonce(t)))
+	owner := f.revokeBranch(t, f.fra)
 	invalidAfter := append(slices.Clone(owner.s.Entries), owner.revoke(f.bra, newNonce(t))) // BRA is no admin
 	w, idx := resolveBoth(t, invalidAfter, admin.s.Entries)
 	if idx != forkAt || !sameLog(w, admin.s.Entries) {
@@ -359,10 +361,8 @@ func mustEntry(t *testing.T, raw []byte) *Entry {
 func TestResolveForkOwnerAgainstOwner(t *testing.T) {
 	f := newForkFixture(t)
 	forkAt := f.tt.s.Len
-	a := f.tt.fork()
-	a.mustApply(a.revoke(f.fra, newNonce(t)))
-	b := f.tt.fork()
-	b.mustApply(b.revoke(f.fra, newNonce(t)))
+	a := f.revokeBranch(t, f.fra)
+	b := f.revokeBranch(t, f.fra)
 	ha, hb := entryHash(t, a.s.Entries[forkAt]), entryHash(t, b.s.Entries[forkAt])
 	lower, higher := a, b
 	if bytes.Compare(hb[:], ha[:]) < 0 {

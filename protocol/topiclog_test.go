@@ -111,6 +111,14 @@ func newNonce(t testing.TB) []byte {
 	return n
 }
 
+// admit has by add each of ms in role, each with a fresh nonce.
+func (tt *testTopic) admit(by testMember, role string, ms ...testMember) {
+	tt.t.Helper()
+	for _, m := range ms {
+		tt.mustApply(tt.add(by, m, role, newNonce(tt.t)))
+	}
+}
+
 func (tt *testTopic) add(by, m testMember, role string, nonce []byte) []byte {
 	tt.t.Helper()
 	key, err := crypto.WrapEpochKey(tt.keys[tt.s.Epoch], m.card.Recipient())

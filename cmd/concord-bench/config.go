@@ -80,25 +80,13 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of each measured phase (every in-process node) to PREFIX-<phase>.pprof")
 	fs.StringVar(&c.tmp, "tmp", "", "scratch directory for homes and databases (default: a new one under $TMPDIR)")
 	fs.BoolVar(&c.debug, "debug", false, "print the in-process daemons' logs to stderr")
-	fs.StringVar(&nodes, "nodes", "10,25,50", "network sizes of the latency scenarios (100 works, slowly)")
-	fs.IntVar(&c.publishers, "publishers", 5, "members publishing in the latency scenarios (round robin)")
-	fs.Float64Var(&c.rate, "rate", 5, "bulletins per second offered in the latency scenarios, all publishers together")
-	fs.IntVar(&c.msgs, "msgs", 100, "bulletins per latency run")
-	fs.DurationVar(&c.drain, "drain", 15*time.Second, "how long to wait for deliveries after the last publish")
-	fs.IntVar(&c.tpNodes, "tp-nodes", 5, "members of the throughput topic (all publish)")
-	fs.Float64Var(&c.tpStart, "tp-start", 25, "first offered rate of the throughput search, per second")
-	fs.Float64Var(&c.tpMax, "tp-max", 12800, "highest offered rate of the throughput search, per second")
-	fs.DurationVar(&c.tpStep, "tp-step", 3*time.Second, "duration of each offered rate")
-	fs.IntVar(&c.tpFine, "tp-fine", 2, "bisection steps between the last rate without loss and the first with")
+	c.latencyFlags(fs, &nodes)
+	c.throughputFlags(fs)
 	fs.IntVar(&c.missed, "missed", 10000, "bulletins a stopped member misses, then catches up on by sync (catchup-10k) and ingests (ingest)")
 	fs.IntVar(&c.ingestWorkers, "ingest-workers", 64, "concurrent Ingest callers (group commit batches them)")
 	fs.IntVar(&c.crypto4k, "crypto-4k", 300, "iterations of the 4 KiB crypto scenario")
 	fs.IntVar(&c.crypto256k, "crypto-256k", 60, "iterations of the 256 KiB crypto scenario")
-	fs.IntVar(&c.rssBulletins, "rss-bulletins", 100000, "bulletins stored in the rss-100k scenario")
-	fs.IntVar(&c.rssWorkers, "rss-workers", 64, "concurrent publishers filling the daemon")
-	fs.IntVar(&c.rssTopics, "rss-topics", 16, "topics the bulletins are spread over (publications on one topic are serialized)")
-	fs.IntVar(&c.rssCap, "rss-cap", 0, "run the daemon of the rss scenarios in a memory cgroup of this many MiB, as systemd's MemoryMax= would, with GOMEMLIMIT at 3/4 of it (Linux, root; 0: no cap)")
-	fs.DurationVar(&c.settle, "settle", 3*time.Second, "pause before reading a process's memory")
+	c.rssFlags(fs)
 	fs.IntVar(&c.interopBulletins, "interop-bulletins", 10000, "generated bulletins exported and imported in the interop scenarios")
 	fs.IntVar(&c.searchBulletins, "search-bulletins", 100000, "generated bulletins (5 entities each) indexed and queried in the search scenarios")
 	if err := fs.Parse(args); err != nil {
@@ -111,6 +99,34 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	return c, c.finish(nodes, scenarios)
+}
+
+// latencyFlags registers the sizes of the latency scenarios; nodes takes
+// the network sizes, parsed by finish.
+func (c *config) latencyFlags(fs *flag.FlagSet, nodes *string) {
+	fs.StringVar(nodes, "nodes", "10,25,50", "network sizes of the latency scenarios (100 works, slowly)")
+	fs.IntVar(&c.publishers, "publishers", 5, "members publishing in the latency scenarios (round robin)")
+	fs.Float64Var(&c.rate, "rate", 5, "bulletins per second offered in the latency scenarios, all publishers together")
+	fs.IntVar(&c.msgs, "msgs", 100, "bulletins per latency run")
+	fs.DurationVar(&c.drain, "drain", 15*time.Second, "how long to wait for deliveries after the last publish")
+}
+
+// throughputFlags registers the search of the throughput scenario.
+func (c *config) throughputFlags(fs *flag.FlagSet) {
+	fs.IntVar(&c.tpNodes, "tp-nodes", 5, "members of the throughput topic (all publish)")
+	fs.Float64Var(&c.tpStart, "tp-start", 25, "first offered rate of the throughput search, per second")
+	fs.Float64Var(&c.tpMax, "tp-max", 12800, "highest offered rate of the throughput search, per second")
+	fs.DurationVar(&c.tpStep, "tp-step", 3*time.Second, "duration of each offered rate")
+	fs.IntVar(&c.tpFine, "tp-fine", 2, "bisection steps between the last rate without loss and the first with")
+}
+
+// rssFlags registers the sizes of the memory (rss) scenarios.
+func (c *config) rssFlags(fs *flag.FlagSet) {
+	fs.IntVar(&c.rssBulletins, "rss-bulletins", 100000, "bulletins stored in the rss-100k scenario")
+	fs.IntVar(&c.rssWorkers, "rss-workers", 64, "concurrent publishers filling the daemon")
+	fs.IntVar(&c.rssTopics, "rss-topics", 16, "topics the bulletins are spread over (publications on one topic are serialized)")
+	fs.IntVar(&c.rssCap, "rss-cap", 0, "run the daemon of the rss scenarios in a memory cgroup of this many MiB, as systemd's MemoryMax= would, with GOMEMLIMIT at 3/4 of it (Linux, root; 0: no cap)")
+	fs.DurationVar(&c.settle, "settle", 3*time.Second, "pause before reading a process's memory")
 }
 
 // applyQuick sets the quick values of the flags the user did not set.

@@ -7,6 +7,20 @@ import (
 	"time"
 )
 
+// found is the outcome of a throughput search.
+type found struct {
+	rate   float64       // highest rate that passed, 0 if none
+	p99    time.Duration // latency p99 at that rate
+	capped bool          // no rate up to tpMax failed
+}
+
+func (f found) capNote(who string) string {
+	if !f.capped {
+		return ""
+	}
+	return "; " + who + " passed every rate up to -tp-max: its number is a lower bound"
+}
+
 // benchThroughput finds the highest rate a small topic sustains without
 // loss, for raw GossipSub and for Concord, every member publishing.
 func benchThroughput(ctx context.Context, b *bench) error {
@@ -34,20 +48,6 @@ func benchThroughput(ctx context.Context, b *bench) error {
 	b.rep.note("throughput: p99 latency at the rate reported: %.1f ms Concord, %.1f ms GossipSub%s%s",
 		ms(conc.p99), ms(base.p99), conc.capNote("Concord"), base.capNote("GossipSub"))
 	return nil
-}
-
-// found is the outcome of a throughput search.
-type found struct {
-	rate   float64       // highest rate that passed, 0 if none
-	p99    time.Duration // latency p99 at that rate
-	capped bool          // no rate up to tpMax failed
-}
-
-func (f found) capNote(who string) string {
-	if !f.capped {
-		return ""
-	}
-	return "; " + who + " passed every rate up to -tp-max: its number is a lower bound"
 }
 
 // search doubles the offered rate until a step loses or lags, then

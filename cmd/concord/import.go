@@ -32,15 +32,6 @@ type importFlags struct {
 	publish    bool
 }
 
-// importResult is one draft's outcome, printed with --json.
-type importResult struct {
-	Source   string `json:"source"`
-	Title    string `json:"title"`
-	File     string `json:"file,omitempty"`     // written as a Markdown draft
-	Bulletin string `json:"bulletin,omitempty"` // published, or published before
-	Skipped  bool   `json:"already_imported,omitempty"`
-}
-
 func newImportCmd(g *globals) *cobra.Command {
 	var f importFlags
 	c := &cobra.Command{
@@ -182,6 +173,15 @@ func formatName(format string) string {
 		return "STIX 2.1 bundle"
 	}
 	return "MISP events"
+}
+
+// importResult is one draft's outcome, printed with --json.
+type importResult struct {
+	Source   string `json:"source"`
+	Title    string `json:"title"`
+	File     string `json:"file,omitempty"`     // written as a Markdown draft
+	Bulletin string `json:"bulletin,omitempty"` // published, or published before
+	Skipped  bool   `json:"already_imported,omitempty"`
 }
 
 // writeDrafts writes each draft as a Markdown bulletin file into dir,

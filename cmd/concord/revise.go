@@ -155,24 +155,17 @@ func showTombstone(ctx context.Context, g *globals, dir *directory, b api.Bullet
 		note = "This bulletin expired; retention erased its content on this node.\n"
 		status = []any{"expired", longUTC(timeOr(b.ExpiredAt))}
 	}
-	switch {
-	case g.json:
-		return printJSON(stdout, b)
-	case noteOnly:
-		fmt.Fprint(stderr, note)
-		return nil
-	}
-	table(stdout, "", [][]any{
-		{"bulletin", b.ID}, {"version", versionCell(b)},
-		{"topic", fmt.Sprintf("%s (%s)", b.TopicName, shortID(b.Topic))},
-		{"category", b.Category},
-		{"originator", dir.name(ctx, b.Topic, b.Author) + ", member " + b.Author},
-		{"created", longUTC(b.Created)},
-		status,
+	return showUnreadable(g, b, noteOnly, note, func() {
+		table(stdout, "", [][]any{
+			{"bulletin", b.ID}, {"version", versionCell(b)},
+			{"topic", fmt.Sprintf("%s (%s)", b.TopicName, shortID(b.Topic))},
+			{"category", b.Category},
+			{"originator", dir.name(ctx, b.Topic, b.Author) + ", member " + b.Author},
+			{"created", longUTC(b.Created)},
+			status,
+		})
+		printHistory(stdout, b.History)
 	})
-	printHistory(stdout, b.History)
-	fmt.Fprint(stdout, "\n"+note)
-	return nil
 }
 
 // versionCell is a bulletin's version for tables: "-" when unknown (a

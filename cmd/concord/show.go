@@ -96,6 +96,22 @@ type shownBulletin struct {
 // redirected output is not mistaken for content.
 func showSealed(ctx context.Context, g *globals, dir *directory, b api.Bulletin, noteOnly bool) error {
 	note := "This bulletin is restricted to its audience; its content cannot be read on this node.\n"
+	return showUnreadable(g, b, noteOnly, note, func() {
+		table(stdout, "", [][]any{
+			{"envelope", b.Envelope},
+			{"topic", fmt.Sprintf("%s (%s)", b.TopicName, shortID(b.Topic))},
+			{"category", b.Category},
+			{"originator", dir.name(ctx, b.Topic, b.Author) + ", member " + b.Author},
+			{"received", longUTC(b.Received)},
+			{"audience", audience(ctx, dir, b.Topic, b.Audience)},
+		})
+	})
+}
+
+// showUnreadable prints a bulletin whose content this node cannot show:
+// as JSON, as its note alone on stderr (noteOnly), or as what describe
+// prints (called only then: it may ask the node for names), then the note.
+func showUnreadable(g *globals, b api.Bulletin, noteOnly bool, note string, describe func()) error {
 	switch {
 	case g.json:
 		return printJSON(stdout, b)
@@ -103,14 +119,7 @@ func showSealed(ctx context.Context, g *globals, dir *directory, b api.Bulletin,
 		fmt.Fprint(stderr, note)
 		return nil
 	}
-	table(stdout, "", [][]any{
-		{"envelope", b.Envelope},
-		{"topic", fmt.Sprintf("%s (%s)", b.TopicName, shortID(b.Topic))},
-		{"category", b.Category},
-		{"originator", dir.name(ctx, b.Topic, b.Author) + ", member " + b.Author},
-		{"received", longUTC(b.Received)},
-		{"audience", audience(ctx, dir, b.Topic, b.Audience)},
-	})
+	describe()
 	fmt.Fprint(stdout, "\n"+note)
 	return nil
 }

@@ -29,6 +29,23 @@ func (g *globals) changeLog(c *cobra.Command, change logChanger, done func(api.L
 	return nil
 }
 
+func newTopicUninviteCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "uninvite TOPIC NONCE",
+		Short: "Revoke an invitation before it is used (admins)",
+		Long: `Revoke an invitation: its token can no longer be used by anyone. NONCE is
+the hex nonce that topic invite printed (also in its --json output).`,
+		Args: exactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			return g.changeLog(c, func(ctx context.Context, cl *api.Client) (api.LogChange, error) {
+				return cl.Uninvite(ctx, args[0], api.UninviteRequest{Nonce: args[1]})
+			}, func(o api.LogChange) string {
+				return fmt.Sprintf("invitation %s to %q revoked", args[1], o.Topic.Name)
+			})
+		},
+	}
+}
+
 func newTopicRemoveCmd(g *globals) *cobra.Command {
 	var reason string
 	c := &cobra.Command{
@@ -110,21 +127,4 @@ readable on this node. The owner cannot leave.`,
 	}
 	c.Flags().StringVar(&reason, "reason", "", "reason recorded in the topic log")
 	return c
-}
-
-func newTopicUninviteCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "uninvite TOPIC NONCE",
-		Short: "Revoke an invitation before it is used (admins)",
-		Long: `Revoke an invitation: its token can no longer be used by anyone. NONCE is
-the hex nonce that topic invite printed (also in its --json output).`,
-		Args: exactArgs(2),
-		RunE: func(c *cobra.Command, args []string) error {
-			return g.changeLog(c, func(ctx context.Context, cl *api.Client) (api.LogChange, error) {
-				return cl.Uninvite(ctx, args[0], api.UninviteRequest{Nonce: args[1]})
-			}, func(o api.LogChange) string {
-				return fmt.Sprintf("invitation %s to %q revoked", args[1], o.Topic.Name)
-			})
-		},
-	}
 }

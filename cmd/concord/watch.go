@@ -18,8 +18,10 @@ import (
 )
 
 func newWatchCmd(g *globals) *cobra.Command {
-	var topic string
-	var alerts bool
+	var (
+		topic  string
+		alerts bool
+	)
 	c := &cobra.Command{
 		Use:   "watch [--topic T] [--alerts]",
 		Short: "Print new bulletins as they arrive, until interrupted",
@@ -47,12 +49,9 @@ Runs until Ctrl-C (exit status 0).`,
 }
 
 func (g *globals) watch(ctx context.Context, topicRef string) error {
-	var topic api.Topic
-	if topicRef != "" {
-		var err error
-		if topic, err = g.resolveTopic(ctx, topicRef); err != nil {
-			return err
-		}
+	topic, err := g.optionalTopic(ctx, topicRef)
+	if err != nil {
+		return err
 	}
 	client, err := g.client()
 	if err != nil {
@@ -127,14 +126,19 @@ func eachStreamedOf[T any](ctx context.Context, stream *api.Stream[T], what stri
 
 // watchAlertsOn streams alerts about bulletins of topicRef (any if empty).
 func (g *globals) watchAlertsOn(ctx context.Context, topicRef string) error {
-	var topic api.Topic
-	if topicRef != "" {
-		var err error
-		if topic, err = g.resolveTopic(ctx, topicRef); err != nil {
-			return err
-		}
+	topic, err := g.optionalTopic(ctx, topicRef)
+	if err != nil {
+		return err
 	}
 	return g.watchAlerts(ctx, topic.ID)
+}
+
+// optionalTopic resolves topicRef, or is the zero topic (any) if it is empty.
+func (g *globals) optionalTopic(ctx context.Context, topicRef string) (api.Topic, error) {
+	if topicRef == "" {
+		return api.Topic{}, nil
+	}
+	return g.resolveTopic(ctx, topicRef)
 }
 
 // writeJSONLine writes v as one line of JSON, for streams.

@@ -14,7 +14,8 @@ import (
 	"github.com/concordnet/concord/internal/canon"
 )
 
-// Read decodes the JSON file at path into v.
+// Read decodes the JSON file at path into v; any test reading JSON
+// fixtures may use it.
 func Read(t testing.TB, path string, v any) {
 	t.Helper()
 	data, err := os.ReadFile(path)

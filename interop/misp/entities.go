@@ -37,23 +37,6 @@ type objectMap struct {
 // not the value's: an entity with none of them is a text attribute.
 var needsField = map[string]bool{"geolocation": true}
 
-var (
-	tmplPerson = template{"person", "a15b0477-e9d1-4b9c-9546-abe78a4f4248", "21", "misc",
-		"An object which describes a person or an identity."}
-	tmplOrganization = template{"organization", "f750e12b-127a-432c-b022-b3f9153c4e2a", "9", "misc",
-		"An object which describes an organization."}
-	tmplAIS = template{"ais", "ef90551a-ff34-472c-9fba-c272c4435baa", "4", "marine",
-		"Automatic Identification System (AIS) baseline vessel telemetry object (identity, voyage and navigation data). Use together with ais-observation when sharing suspicious/spoofed AIS observations."}
-	tmplVessel = template{"ftm-Vessel", "2ee3df38-7756-4179-abea-ba8d2fbb7c6c", "1", "followthemoney",
-		"A boat or ship"}
-	tmplVehicle = template{"vehicle", "683c076c-f695-4ff2-8efa-e98a418049f4", "5", "misc",
-		"Vehicle object template to describe a vehicle information and registration"}
-	tmplAirplane = template{"ftm-Airplane", "ea720b4a-8849-44a5-a150-eab87b86de2c", "2", "followthemoney",
-		"An airplane, helicopter or other flying vehicle."}
-	tmplGeolocation = template{"geolocation", "cd6f2238-ba55-4888-82c4-104e6e1acf21", "8", "misc",
-		"An object to describe a geographic location."}
-)
-
 func isFloat(s string) bool { _, err := strconv.ParseFloat(s, 64); return err == nil }
 func isDate(s string) bool  { _, err := time.Parse(time.DateOnly, s); return err == nil }
 
@@ -62,26 +45,40 @@ func text(field, rel string) relation { return relation{field, rel, "text", "Oth
 // objectMaps lists the object representations, vessel with an MMSI (ais,
 // which requires one) before vessel without (ftm-Vessel).
 var objectMaps = []objectMap{
-	{"person", tmplPerson, relation{"", "full-name", "full-name", "Person", nil}, []relation{
-		{"dob", "date-of-birth", "date-of-birth", "Person", isDate},
-		{"nationality", "nationality", "nationality", "Person", nil},
-		{"gender", "gender", "gender", "Person", nil},
-		{"place_of_birth", "place-of-birth", "place-of-birth", "Person", nil},
-		{"passport", "passport-number", "passport-number", "Person", nil},
-	}},
-	{"organization", tmplOrganization, text("", "name"), []relation{text("registration", "registration-number")}},
-	{"vessel", tmplAIS, text("", "name"), []relation{text("mmsi", "MMSI"), text("imo", "IMO-number"),
-		text("callsign", "call-sign")}},
-	{"vessel", tmplVessel, text("", "name"), []relation{text("imo", "imoNumber"), text("flag", "flag"),
-		text("callsign", "callSign")}},
-	{"vehicle", tmplVehicle, text("", "description"), []relation{text("plate", "license-plate-number"),
-		text("vin", "vin"), text("make", "make"), text("model", "model")}},
-	{"aircraft", tmplAirplane, text("", "name"), []relation{text("registration", "registrationNumber"),
-		text("icao", "icaoCode"), text("model", "model"), text("manufacturer", "manufacturer"),
-		text("serial", "serialNumber")}},
-	{"location", tmplGeolocation, text("", "text"), []relation{
-		{"lat", "latitude", "float", "Other", isFloat}, {"lon", "longitude", "float", "Other", isFloat},
-		text("country", "country"), text("city", "city")}},
+	{"person", template{"person", "a15b0477-e9d1-4b9c-9546-abe78a4f4248", "21", "misc",
+		"An object which describes a person or an identity."},
+		relation{"", "full-name", "full-name", "Person", nil}, []relation{
+			{"dob", "date-of-birth", "date-of-birth", "Person", isDate},
+			{"nationality", "nationality", "nationality", "Person", nil},
+			{"gender", "gender", "gender", "Person", nil},
+			{"place_of_birth", "place-of-birth", "place-of-birth", "Person", nil},
+			{"passport", "passport-number", "passport-number", "Person", nil},
+		}},
+	{"organization", template{"organization", "f750e12b-127a-432c-b022-b3f9153c4e2a", "9", "misc",
+		"An object which describes an organization."},
+		text("", "name"), []relation{text("registration", "registration-number")}},
+	{"vessel", template{"ais", "ef90551a-ff34-472c-9fba-c272c4435baa", "4", "marine",
+		"Automatic Identification System (AIS) baseline vessel telemetry object (identity, voyage and navigation data). Use together with ais-observation when sharing suspicious/spoofed AIS observations."},
+		text("", "name"), []relation{text("mmsi", "MMSI"), text("imo", "IMO-number"),
+			text("callsign", "call-sign")}},
+	{"vessel", template{"ftm-Vessel", "2ee3df38-7756-4179-abea-ba8d2fbb7c6c", "1", "followthemoney",
+		"A boat or ship"},
+		text("", "name"), []relation{text("imo", "imoNumber"), text("flag", "flag"),
+			text("callsign", "callSign")}},
+	{"vehicle", template{"vehicle", "683c076c-f695-4ff2-8efa-e98a418049f4", "5", "misc",
+		"Vehicle object template to describe a vehicle information and registration"},
+		text("", "description"), []relation{text("plate", "license-plate-number"),
+			text("vin", "vin"), text("make", "make"), text("model", "model")}},
+	{"aircraft", template{"ftm-Airplane", "ea720b4a-8849-44a5-a150-eab87b86de2c", "2", "followthemoney",
+		"An airplane, helicopter or other flying vehicle."},
+		text("", "name"), []relation{text("registration", "registrationNumber"),
+			text("icao", "icaoCode"), text("model", "model"), text("manufacturer", "manufacturer"),
+			text("serial", "serialNumber")}},
+	{"location", template{"geolocation", "cd6f2238-ba55-4888-82c4-104e6e1acf21", "8", "misc",
+		"An object to describe a geographic location."},
+		text("", "text"), []relation{
+			{"lat", "latitude", "float", "Other", isFloat}, {"lon", "longitude", "float", "Other", isFloat},
+			text("country", "country"), text("city", "city")}},
 }
 
 // objectMapFor returns how to represent an entity as an object, if it is.
@@ -90,7 +87,7 @@ func objectMapFor(entityType string, fields map[string]string) (objectMap, bool)
 		if m.entity != entityType {
 			continue
 		}
-		if m.tmpl == tmplAIS && fields["mmsi"] == "" {
+		if m.tmpl.name == "ais" && fields["mmsi"] == "" {
 			continue
 		}
 		return m, true

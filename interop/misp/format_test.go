@@ -3,13 +3,13 @@ package misp
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/concordnet/concord/internal/golden"
 	"github.com/concordnet/concord/protocol"
 )
 
@@ -48,17 +48,6 @@ type taxonomyFile struct {
 	} `json:"values"`
 }
 
-func readJSON(t testing.TB, path string, v any) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-}
-
 const shippedTaxonomy = "../../configs/misp-taxonomy-concord/machinetag.json"
 
 func loadDefs(t testing.TB) *mispDefs {
@@ -69,7 +58,7 @@ func loadDefs(t testing.TB) *mispDefs {
 			CategoryTypeMappings map[string][]string `json:"category_type_mappings"`
 		} `json:"result"`
 	}
-	readJSON(t, "testdata/vendor/pymisp/describeTypes.json", &dt)
+	golden.Read(t, "testdata/vendor/pymisp/describeTypes.json", &dt)
 	d := &mispDefs{types: map[string]bool{}, categories: dt.Result.CategoryTypeMappings,
 		templates: map[string]objectDef{}, taxonomies: map[string]map[string][]string{}}
 	for _, ty := range dt.Result.Types {
@@ -78,13 +67,13 @@ func loadDefs(t testing.TB) *mispDefs {
 	files, _ := filepath.Glob("testdata/vendor/misp-objects/*.json")
 	for _, f := range files {
 		var o objectDef
-		readJSON(t, f, &o)
+		golden.Read(t, f, &o)
 		d.templates[o.Name] = o
 	}
 	for _, f := range []string{"testdata/vendor/misp-taxonomies/tlp.json",
 		"testdata/vendor/misp-taxonomies/admiralty-scale.json", shippedTaxonomy} {
 		var tx taxonomyFile
-		readJSON(t, f, &tx)
+		golden.Read(t, f, &tx)
 		preds := map[string][]string{}
 		for _, p := range tx.Predicates {
 			preds[p.Value] = nil

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/concordnet/concord/internal/golden"
 	"github.com/concordnet/concord/interop"
 	"github.com/concordnet/concord/protocol"
 )
@@ -114,12 +115,12 @@ func feedFiles(t *testing.T, dir string) []string {
 func checkFeed(t *testing.T, dir string) map[string]Event {
 	t.Helper()
 	var manifest map[string]ManifestEntry
-	readJSON(t, filepath.Join(dir, ManifestFile), &manifest)
+	golden.Read(t, filepath.Join(dir, ManifestFile), &manifest)
 	evs := map[string]Event{}
 	var wantHashes []string
 	for uuid, m := range manifest {
 		var e Event
-		readJSON(t, filepath.Join(dir, uuid+".json"), &e)
+		golden.Read(t, filepath.Join(dir, uuid+".json"), &e)
 		evs[uuid] = e
 		if e.UUID != uuid || m.Info != e.Info || m.Date != e.Date || m.Orgc != e.Orgc ||
 			!slices.Equal(m.Tag, e.Tag) || m.Analysis != e.Analysis || m.ThreatLevelID != e.ThreatLevelID ||

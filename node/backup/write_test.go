@@ -89,18 +89,7 @@ func TestWriteAndReadInChunks(t *testing.T) {
 	if got := entries(t, plain); !slices.Equal(got, want) {
 		t.Fatalf("entries %q, want %q", got, want)
 	}
-	var home map[string][]byte
-	var read []byte
-	m, db, err := Reader{
-		Home: func(_ Manifest, files map[string][]byte) error { home = files; return nil },
-		DB: func(r io.Reader) (err error) {
-			read, err = io.ReadAll(r)
-			return err
-		},
-	}.Read(bytes.NewReader(plain))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, db, home, read := readWhole(t, plain)
 	sum := sha256.Sum256(stream)
 	if db.Chunks != 3 || db.Bytes != int64(len(stream)) || db.BadgerVersion != 9 || db.SHA256 != hex.EncodeToString(sum[:]) {
 		t.Fatalf("db.json says %+v", db)
@@ -116,6 +105,23 @@ func TestWriteAndReadInChunks(t *testing.T) {
 	if m.Name != "Agency" || m.Format != Format {
 		t.Fatalf("manifest read back as %+v", m)
 	}
+}
+
+// readWhole reads a plain archive with a Reader that keeps the home files
+// and the database stream it is given.
+func readWhole(t *testing.T, plain []byte) (m Manifest, db DB, home map[string][]byte, stream []byte) {
+	t.Helper()
+	m, db, err := Reader{
+		Home: func(_ Manifest, files map[string][]byte) error { home = files; return nil },
+		DB: func(r io.Reader) (err error) {
+			stream, err = io.ReadAll(r)
+			return err
+		},
+	}.Read(bytes.NewReader(plain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, db, home, stream
 }
 
 // A database that leaves what it was given unread is still checked to
@@ -159,18 +165,7 @@ func TestFormat1ByteForByte(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var home map[string][]byte
-	var stream []byte
-	m, db, err := Reader{
-		Home: func(_ Manifest, files map[string][]byte) error { home = files; return nil },
-		DB: func(r io.Reader) (err error) {
-			stream, err = io.ReadAll(r)
-			return err
-		},
-	}.Read(bytes.NewReader(old))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, db, home, stream := readWhole(t, old)
 	if m.Format != 1 || m.Name != "Test Agency" || m.Country != "KEN" || m.Version != "v0.1.0" ||
 		!m.Created.Equal(time.Date(2026, 5, 1, 12, 30, 45, 0, time.UTC)) {
 		t.Fatalf("manifest %+v", m)

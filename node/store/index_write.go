@@ -145,16 +145,9 @@ func addCount(txn *badger.Txn, k []byte, delta int64) error {
 // readTextStats returns how many bulletins the full-text index holds and
 // their words in all.
 func readTextStats(txn *badger.Txn) (docs, words uint64, err error) {
-	v, err := getValue(txn, textStatsKey)
-	switch {
-	case errors.Is(err, badger.ErrKeyNotFound):
-		return 0, 0, nil
-	case err != nil:
-		return 0, 0, err
-	case len(v) != 16:
-		return 0, 0, fmt.Errorf("corrupt full-text totals: run concord reindex")
-	}
-	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:]), nil
+	return readPair(txn, textStatsKey, func() error {
+		return fmt.Errorf("corrupt full-text totals: run concord reindex")
+	})
 }
 
 func addTextStats(txn *badger.Txn, docs, words int) error {

@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"iter"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -30,25 +33,30 @@ type PendingInvitation struct {
 // durable write. Entries already stored are rewritten unchanged.
 func (s *Store) SaveTopic(ctx context.Context, rec TopicRecord, entries map[uint64][]byte, keys map[uint64]string) error {
 	return s.Update(ctx, func(txn *badger.Txn) error {
-		val, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		if err := txn.Set(key(pfxTopic, rec.ID[:]), val); err != nil {
-			return err
-		}
-		for i, raw := range entries {
-			if err := txn.Set(key(pfxLog, rec.ID[:], u64(i)), raw); err != nil {
-				return err
-			}
-		}
-		for epoch, k := range keys {
-			if err := txn.Set(key(pfxEpochKey, rec.ID[:], u64(epoch)), []byte(k)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return putTopic(txn, rec, maps.All(entries), keys)
 	})
+}
+
+// putTopic writes a topic's record, log entries (by index) and epoch keys.
+func putTopic[I int | uint64](txn *badger.Txn, rec TopicRecord, entries iter.Seq2[I, []byte], keys map[uint64]string) error {
+	val, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if err := txn.Set(key(pfxTopic, rec.ID[:]), val); err != nil {
+		return err
+	}
+	for i, raw := range entries {
+		if err := txn.Set(key(pfxLog, rec.ID[:], u64(uint64(i))), raw); err != nil {
+			return err
+		}
+	}
+	for epoch, k := range keys {
+		if err := txn.Set(key(pfxEpochKey, rec.ID[:], u64(epoch)), []byte(k)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Topics returns every topic record.
@@ -170,23 +178,6 @@ func (s *Store) ReplaceTopic(ctx context.Context, rec TopicRecord, entries [][]b
 				}
 			}
 		}
-		val, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		if err := txn.Set(key(pfxTopic, rec.ID[:]), val); err != nil {
-			return err
-		}
-		for i, raw := range entries {
-			if err := txn.Set(key(pfxLog, rec.ID[:], u64(uint64(i))), raw); err != nil {
-				return err
-			}
-		}
-		for epoch, k := range keys {
-			if err := txn.Set(key(pfxEpochKey, rec.ID[:], u64(epoch)), []byte(k)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return putTopic(txn, rec, slices.All(entries), keys)
 	})
 }

@@ -34,20 +34,29 @@ func usageKey(topic [32]byte, author string) []byte {
 // readUsage reads a counter in txn: the group committer may run a write
 // again in a new transaction, so a counter is never cached outside one.
 func readUsage(txn *badger.Txn, topic [32]byte, author string) (count, bytes uint64, err error) {
-	v, err := getValue(txn, usageKey(topic, author))
+	return readPair(txn, usageKey(topic, author), func() error {
+		return fmt.Errorf("corrupt usage counter of member %s on topic %x: the store is damaged: restore it from a backup (concord restore)", author, topic)
+	})
+}
+
+// usageValue encodes two counters; readPair reads them back.
+func usageValue(count, bytes uint64) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, 16), count), bytes)
+}
+
+// readPair reads the two counters of usageValue at k, both 0 if k is
+// absent; corrupt makes the error for a value of another size.
+func readPair(txn *badger.Txn, k []byte, corrupt func() error) (a, b uint64, err error) {
+	v, err := getValue(txn, k)
 	switch {
 	case errors.Is(err, badger.ErrKeyNotFound):
 		return 0, 0, nil
 	case err != nil:
 		return 0, 0, err
 	case len(v) != 16:
-		return 0, 0, fmt.Errorf("corrupt usage counter of member %s on topic %x: the store is damaged: restore it from a backup (concord restore)", author, topic)
+		return 0, 0, corrupt()
 	}
 	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:]), nil
-}
-
-func usageValue(count, bytes uint64) []byte {
-	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, 16), count), bytes)
 }
 
 // charge counts an envelope of size bytes against its author, in the

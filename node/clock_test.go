@@ -15,7 +15,7 @@ import (
 // by theirs: 20 minutes ahead is past the 10 they allow.
 func TestClockOffsetShiftsWhatTheNodeStamps(t *testing.T) {
 	t.Setenv(ClockOffsetEnv, "soon")
-	if _, err := newNode(t, "Police nationale", "FRA"); err == nil || !strings.Contains(err.Error(), ClockOffsetEnv+`="soon" is not a Go duration`) {
+	if _, err := newNode(t, "Police nationale", "FRA", nil); err == nil || !strings.Contains(err.Error(), ClockOffsetEnv+`="soon" is not a Go duration`) {
 		t.Fatalf("a bad offset: got %v, want an error naming %s", err, ClockOffsetEnv)
 	}
 	os.Unsetenv(ClockOffsetEnv)

@@ -43,11 +43,7 @@ Prints the new entry's ID.`,
   concord watchlist add '"MV Aurora" Lagos'`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			client, err := g.client()
-			if err != nil {
-				return err
-			}
-			e, err := client.AddWatch(c.Context(), api.WatchRequest{Term: args[0], Note: note})
+			e, err := call1(c.Context(), g, (*api.Client).AddWatch, api.WatchRequest{Term: args[0], Note: note})
 			if err != nil {
 				return err
 			}
@@ -77,11 +73,7 @@ func newWatchlistListCmd(g *globals) *cobra.Command {
 		Long:  "List the watchlist entries, oldest first: ID, what is matched (entity or words), the term as given and the note.",
 		Args:  exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			client, err := g.client()
-			if err != nil {
-				return err
-			}
-			es, err := client.Watchlist(c.Context())
+			es, err := call(c.Context(), g, (*api.Client).Watchlist)
 			if err != nil {
 				return err
 			}
@@ -151,11 +143,7 @@ Alerts are local to this node; concord watch --alerts streams new ones.`,
 			if err != nil {
 				return err
 			}
-			client, err := g.client()
-			if err != nil {
-				return err
-			}
-			as, err := client.Alerts(c.Context(), q)
+			as, err := call1(c.Context(), g, (*api.Client).Alerts, q)
 			if err != nil {
 				return err
 			}
@@ -217,11 +205,7 @@ func refCell(r api.AlertRef) string {
 
 // watchAlerts streams alerts: each new one until interrupted.
 func (g *globals) watchAlerts(ctx context.Context, topicID string) error {
-	client, err := g.client()
-	if err != nil {
-		return err
-	}
-	stream, err := client.WatchAlerts(ctx, api.AlertQuery{})
+	stream, err := call1(ctx, g, (*api.Client).WatchAlerts, api.AlertQuery{})
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/concordnet/concord/internal/fsutil"
 	"github.com/concordnet/concord/node"
+	"github.com/concordnet/concord/node/api"
 	"github.com/concordnet/concord/node/backup"
 )
 
@@ -246,11 +247,7 @@ func (g *globals) backup(ctx context.Context, path, pass string) error {
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%s already exists: a backup never overwrites a file; choose a new name", path)
 	}
-	client, err := g.client()
-	if err != nil {
-		return err
-	}
-	body, err := client.Backup(ctx)
+	body, err := call(ctx, g, (*api.Client).Backup)
 	if err != nil {
 		return err
 	}

@@ -142,11 +142,7 @@ func newPeersCmd(g *globals) *cobra.Command {
 		Short: "List connected peers",
 		Args:  exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			client, err := g.client()
-			if err != nil {
-				return err
-			}
-			peers, err := client.Peers(c.Context())
+			peers, err := call(c.Context(), g, (*api.Client).Peers)
 			if err != nil {
 				return err
 			}
@@ -171,11 +167,7 @@ func newConnectCmd(g *globals) *cobra.Command {
 		Example: "  concord connect /ip4/192.0.2.10/tcp/7700/p2p/12D3KooW...",
 		Args:    exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			client, err := g.client()
-			if err != nil {
-				return err
-			}
-			resp, err := client.Connect(c.Context(), args[0])
+			resp, err := call1(c.Context(), g, (*api.Client).Connect, args[0])
 			if err != nil {
 				return err
 			}

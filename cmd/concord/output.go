@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,6 +25,25 @@ func (g *globals) client() (*api.Client, error) {
 	c := api.NewClient(string(h), h.Socket())
 	c.NoDaemon = func() error { return diagnoseHome(h) }
 	return c, nil
+}
+
+// call, call1 and call2 call a typed client method of the selected
+// home's daemon, given as a method expression ((*api.Client).Peers), with
+// none, one or two arguments after the context.
+func call[T any](ctx context.Context, g *globals, m func(*api.Client, context.Context) (T, error)) (T, error) {
+	c, err := g.client()
+	if err != nil {
+		return *new(T), err
+	}
+	return m(c, ctx)
+}
+
+func call1[A, T any](ctx context.Context, g *globals, m func(*api.Client, context.Context, A) (T, error), a A) (T, error) {
+	return call(ctx, g, func(c *api.Client, ctx context.Context) (T, error) { return m(c, ctx, a) })
+}
+
+func call2[A, B, T any](ctx context.Context, g *globals, m func(*api.Client, context.Context, A, B) (T, error), a A, b B) (T, error) {
+	return call(ctx, g, func(c *api.Client, ctx context.Context) (T, error) { return m(c, ctx, a, b) })
 }
 
 // printJSON writes v indented, for --json.

@@ -54,11 +54,7 @@ Unset fields default to TLP AMBER, handling H2, reliability B2, language en.
 			if err != nil {
 				return err
 			}
-			client, err := g.client()
-			if err != nil {
-				return err
-			}
-			resp, err := client.Publish(c.Context(), api.PublishRequest{Topic: args[0], Draft: *d})
+			resp, err := call1(c.Context(), g, (*api.Client).Publish, api.PublishRequest{Topic: args[0], Draft: *d})
 			if err != nil {
 				return err
 			}

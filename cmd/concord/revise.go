@@ -109,11 +109,7 @@ and the reason, which every member reads. A revocation cannot be undone.`,
 			if strings.TrimSpace(reason) == "" {
 				return usageError{fmt.Errorf("revoke needs --reason TEXT: every member reads why the bulletin was revoked")}
 			}
-			client, err := g.client()
-			if err != nil {
-				return err
-			}
-			resp, err := client.Revoke(c.Context(), args[0], api.RevokeRequest{Reason: reason})
+			resp, err := call2(c.Context(), g, (*api.Client).Revoke, args[0], api.RevokeRequest{Reason: reason})
 			if err != nil {
 				return err
 			}

@@ -192,11 +192,7 @@ serving meanwhile.`,
 		Example: `  concord reindex`,
 		Args:    exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			client, err := g.client()
-			if err != nil {
-				return err
-			}
-			progress, err := client.Reindex(c.Context())
+			progress, err := call(c.Context(), g, (*api.Client).Reindex)
 			if err != nil {
 				return err
 			}

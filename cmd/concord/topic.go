@@ -53,11 +53,7 @@ node applies it once retention is enforced (docs/cli.md).`,
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			client, err := g.client()
-			if err != nil {
-				return err
-			}
-			t, err := client.CreateTopic(c.Context(), api.CreateTopicRequest{Category: args[0], Name: args[1], MaxAgeDays: maxAge})
+			t, err := call1(c.Context(), g, (*api.Client).CreateTopic, api.CreateTopicRequest{Category: args[0], Name: args[1], MaxAgeDays: maxAge})
 			if err != nil {
 				return err
 			}
@@ -82,11 +78,7 @@ number of members, the number of connected GossipSub peers on the topic,
 and the current key epoch.`,
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, _ []string) error {
-			client, err := g.client()
-			if err != nil {
-				return err
-			}
-			topics, err := client.Topics(c.Context())
+			topics, err := call(c.Context(), g, (*api.Client).Topics)
 			if err != nil {
 				return err
 			}
@@ -129,11 +121,7 @@ func newTopicMembersCmd(g *globals) *cobra.Command {
 
 // members asks the daemon for the members of topic ref.
 func (g *globals) members(c *cobra.Command, ref string) ([]api.Member, error) {
-	client, err := g.client()
-	if err != nil {
-		return nil, err
-	}
-	return client.Members(c.Context(), ref)
+	return call1(c.Context(), g, (*api.Client).Members, ref)
 }
 
 func connected(m api.Member) string {
@@ -163,11 +151,7 @@ to the partner, who runs concord topic join TOKEN before it expires.`,
 			if err != nil {
 				return err
 			}
-			client, err := g.client()
-			if err != nil {
-				return err
-			}
-			resp, err := client.Invite(c.Context(), args[0], req)
+			resp, err := call2(c.Context(), g, (*api.Client).Invite, args[0], req)
 			if err != nil {
 				return err
 			}
@@ -243,11 +227,7 @@ proves it holds the invited keys and receives the topic's log and key.`,
 				}
 				token = string(data)
 			}
-			client, err := g.client()
-			if err != nil {
-				return err
-			}
-			t, err := client.Join(c.Context(), strings.TrimSpace(token))
+			t, err := call1(c.Context(), g, (*api.Client).Join, strings.TrimSpace(token))
 			if err != nil {
 				return err
 			}

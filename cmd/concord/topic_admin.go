@@ -10,15 +10,11 @@ import (
 )
 
 // logChanger sends one membership command.
-type logChanger func(ctx context.Context, c *api.Client) (api.LogChange, error)
+type logChanger func(c *api.Client, ctx context.Context) (api.LogChange, error)
 
 // changeLog sends a membership command and prints its outcome.
 func (g *globals) changeLog(c *cobra.Command, change logChanger, done func(api.LogChange) string) error {
-	client, err := g.client()
-	if err != nil {
-		return err
-	}
-	out, err := change(c.Context(), client)
+	out, err := call(c.Context(), g, change)
 	if err != nil {
 		return err
 	}
@@ -37,7 +33,7 @@ func newTopicUninviteCmd(g *globals) *cobra.Command {
 the hex nonce that topic invite printed (also in its --json output).`,
 		Args: exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			return g.changeLog(c, func(ctx context.Context, cl *api.Client) (api.LogChange, error) {
+			return g.changeLog(c, func(cl *api.Client, ctx context.Context) (api.LogChange, error) {
 				return cl.Uninvite(ctx, args[0], api.UninviteRequest{Nonce: args[1]})
 			}, func(o api.LogChange) string {
 				return fmt.Sprintf("invitation %s to %q revoked", args[1], o.Topic.Name)
@@ -59,7 +55,7 @@ prefix, or the country code of exactly one member.`,
 		Example: `  concord topic remove "West Africa cocaine route" NGA --reason "suspended pending review"`,
 		Args:    exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			return g.changeLog(c, func(ctx context.Context, cl *api.Client) (api.LogChange, error) {
+			return g.changeLog(c, func(cl *api.Client, ctx context.Context) (api.LogChange, error) {
 				return cl.Remove(ctx, args[0], api.RemoveRequest{Member: args[1], Reason: reason})
 			}, func(o api.LogChange) string {
 				return fmt.Sprintf("removed %s from %q; the topic is now at epoch %d with %d members", o.Member, o.Topic.Name, o.Topic.Epoch, o.Topic.Members)
@@ -78,7 +74,7 @@ func newTopicRotateCmd(g *globals) *cobra.Command {
 member. Use it after a suspected key compromise, or periodically.`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return g.changeLog(c, func(ctx context.Context, cl *api.Client) (api.LogChange, error) {
+			return g.changeLog(c, func(cl *api.Client, ctx context.Context) (api.LogChange, error) {
 				return cl.Rotate(ctx, args[0])
 			}, func(o api.LogChange) string {
 				return fmt.Sprintf("topic %q is now at epoch %d", o.Topic.Name, o.Topic.Epoch)
@@ -99,7 +95,7 @@ owner grants or withdraws the role.`,
 			if args[2] != "admin" && args[2] != "member" {
 				return usageError{fmt.Errorf("role %q is not admin or member", args[2])}
 			}
-			return g.changeLog(c, func(ctx context.Context, cl *api.Client) (api.LogChange, error) {
+			return g.changeLog(c, func(cl *api.Client, ctx context.Context) (api.LogChange, error) {
 				return cl.SetRole(ctx, args[0], api.RoleRequest{Member: args[1], Role: args[2]})
 			}, func(o api.LogChange) string {
 				return fmt.Sprintf("%s is now %s of %q", o.Member, args[2], o.Topic.Name)
@@ -118,7 +114,7 @@ epoch starts for the remaining members. Bulletins already held stay
 readable on this node. The owner cannot leave.`,
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return g.changeLog(c, func(ctx context.Context, cl *api.Client) (api.LogChange, error) {
+			return g.changeLog(c, func(cl *api.Client, ctx context.Context) (api.LogChange, error) {
 				return cl.Leave(ctx, args[0], api.LeaveRequest{Reason: reason})
 			}, func(o api.LogChange) string {
 				return fmt.Sprintf("left %q; its remaining members are at epoch %d", o.Topic.Name, o.Topic.Epoch)

@@ -164,11 +164,7 @@ func watchLine(cells []string) string {
 // resolveTopic asks the daemon for the topic ref names: its resolver is
 // the one every other command's TOPIC goes through.
 func (g *globals) resolveTopic(ctx context.Context, ref string) (api.Topic, error) {
-	client, err := g.client()
-	if err != nil {
-		return api.Topic{}, err
-	}
-	t, err := client.Topic(ctx, ref)
+	t, err := call1(ctx, g, (*api.Client).Topic, ref)
 	if api.ClassOf(err) == api.NotFound && !strings.Contains(err.Error(), "topic") {
 		return t, errors.New("the daemon cannot look up a topic: it runs an older concord; restart it with this version")
 	}

@@ -131,21 +131,8 @@ func (b *CardBody) check() error {
 		// Invitations commit to a hash of this string, so it must have one spelling.
 		return bad("age", "recipient is not in its canonical form %q", r.String())
 	}
-	if len(b.Nodes) == 0 || len(b.Nodes) > MaxCardNodes {
-		return bad("nodes", "has %d nodes, want 1 to %d", len(b.Nodes), MaxCardNodes)
-	}
-	for i, n := range b.Nodes {
-		if err := CheckPeerID(n.Peer); err != nil {
-			return bad(fmt.Sprintf("nodes[%d].peer", i), "%v", err)
-		}
-		if len(n.Addrs) > MaxNodeAddrs {
-			return bad(fmt.Sprintf("nodes[%d].addrs", i), "has %d addresses, at most %d allowed", len(n.Addrs), MaxNodeAddrs)
-		}
-		for j, a := range n.Addrs {
-			if err := CheckMultiaddr(a); err != nil {
-				return bad(fmt.Sprintf("nodes[%d].addrs[%d]", i, j), "%v", err)
-			}
-		}
+	if err := checkNodes(b.Nodes, "nodes", "", bad); err != nil {
+		return err
 	}
 	if b.Created.IsZero() {
 		return bad("created", "is missing")
@@ -328,4 +315,28 @@ func ParseArmoredCard(text []byte) (*Card, error) {
 		return nil, fmt.Errorf("member card is corrupted (bad base64: %v)", err)
 	}
 	return ParseCard(raw)
+}
+
+// checkNodes checks the nodes of a card or of an inviter: 1 to
+// MaxCardNodes, each with a peer ID and at most MaxNodeAddrs addresses of
+// the shapes CheckMultiaddr takes. fail names the field (under field) and
+// what is wrong; hint ends the message about their count.
+func checkNodes(nodes []CardNode, field, hint string, fail func(field, format string, args ...any) error) error {
+	if len(nodes) == 0 || len(nodes) > MaxCardNodes {
+		return fail(field, "has %d nodes, want 1 to %d%s", len(nodes), MaxCardNodes, hint)
+	}
+	for i, n := range nodes {
+		if err := CheckPeerID(n.Peer); err != nil {
+			return fail(fmt.Sprintf("%s[%d].peer", field, i), "%v", err)
+		}
+		if len(n.Addrs) > MaxNodeAddrs {
+			return fail(fmt.Sprintf("%s[%d].addrs", field, i), "has %d addresses, at most %d allowed", len(n.Addrs), MaxNodeAddrs)
+		}
+		for j, a := range n.Addrs {
+			if err := CheckMultiaddr(a); err != nil {
+				return fail(fmt.Sprintf("%s[%d].addrs[%d]", field, i, j), "%v", err)
+			}
+		}
+	}
+	return nil
 }

@@ -114,21 +114,8 @@ func (b *InvitationBody) checkInviter() error {
 	if want := MemberIDFromKey(in.SignKey); in.ID != want {
 		return badInvitation("inviter.id", "%q does not match the inviter's signing key (want %q)", in.ID, want)
 	}
-	if len(in.Nodes) == 0 || len(in.Nodes) > MaxCardNodes {
-		return badInvitation("inviter.nodes", "has %d nodes, want 1 to %d (the invitee must be able to reach the inviter)", len(in.Nodes), MaxCardNodes)
-	}
-	for i, n := range in.Nodes {
-		if err := CheckPeerID(n.Peer); err != nil {
-			return badInvitation(fmt.Sprintf("inviter.nodes[%d].peer", i), "%v", err)
-		}
-		if len(n.Addrs) > MaxNodeAddrs {
-			return badInvitation(fmt.Sprintf("inviter.nodes[%d].addrs", i), "has %d addresses, at most %d allowed", len(n.Addrs), MaxNodeAddrs)
-		}
-		for j, a := range n.Addrs {
-			if err := CheckMultiaddr(a); err != nil {
-				return badInvitation(fmt.Sprintf("inviter.nodes[%d].addrs[%d]", i, j), "%v", err)
-			}
-		}
+	if err := checkNodes(in.Nodes, "inviter.nodes", " (the invitee must be able to reach the inviter)", badInvitation); err != nil {
+		return err
 	}
 	return nil
 }

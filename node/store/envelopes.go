@@ -212,6 +212,21 @@ func getValue(txn *badger.Txn, k []byte) ([]byte, error) {
 	return item.ValueCopy(nil)
 }
 
+// getUint64 reads an 8-byte big-endian value; found is false when k is
+// absent. A value of another length is errCorrupt's to name.
+func getUint64(txn *badger.Txn, k []byte, errCorrupt func(v []byte) error) (n uint64, found bool, err error) {
+	v, err := getValue(txn, k)
+	switch {
+	case errors.Is(err, badger.ErrKeyNotFound):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
+	case len(v) != 8:
+		return 0, false, errCorrupt(v)
+	}
+	return binary.BigEndian.Uint64(v), true, nil
+}
+
 // Envelope returns the stored bytes of an envelope.
 func (s *Store) Envelope(id [32]byte) ([]byte, error) {
 	var raw []byte

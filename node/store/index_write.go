@@ -117,16 +117,10 @@ func writeDoc(txn *badger.Txn, id string, doc *docInfo) error {
 
 // readCount reads an 8-byte counter, 0 if absent.
 func readCount(txn *badger.Txn, k []byte) (uint64, error) {
-	v, err := getValue(txn, k)
-	switch {
-	case errors.Is(err, badger.ErrKeyNotFound):
-		return 0, nil
-	case err != nil:
-		return 0, err
-	case len(v) != 8:
-		return 0, fmt.Errorf("corrupt search index counter %q: run concord reindex", k)
-	}
-	return binary.BigEndian.Uint64(v), nil
+	n, _, err := getUint64(txn, k, func([]byte) error {
+		return fmt.Errorf("corrupt search index counter %q: run concord reindex", k)
+	})
+	return n, err
 }
 
 // addCount adds delta to a counter, deleting it at zero (never below).

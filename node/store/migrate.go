@@ -1,9 +1,7 @@
 package store
 
 import (
-	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -75,17 +73,11 @@ func migrateTo2(db *badger.DB, log *slog.Logger, v uint64) error {
 func readSchema(db *badger.DB) (uint64, error) {
 	var v uint64
 	err := db.View(func(txn *badger.Txn) error {
-		val, err := getValue(txn, schemaKey)
-		switch {
-		case errors.Is(err, badger.ErrKeyNotFound):
-			return nil
-		case err != nil:
-			return err
-		case len(val) != 8:
+		var err error
+		v, _, err = getUint64(txn, schemaKey, func(val []byte) error {
 			return fmt.Errorf("corrupt store schema version %x: restore the store from a backup (concord restore)", val)
-		}
-		v = binary.BigEndian.Uint64(val)
-		return nil
+		})
+		return err
 	})
 	return v, err
 }

@@ -137,17 +137,11 @@ func (s *Store) AlertCursor() (uint64, bool, error) {
 	var cur uint64
 	var ok bool
 	err := s.View(func(txn *badger.Txn) error {
-		v, err := getValue(txn, alertCursorKey)
-		switch {
-		case errors.Is(err, badger.ErrKeyNotFound):
-			return nil
-		case err != nil:
-			return err
-		case len(v) != 8:
+		var err error
+		cur, ok, err = getUint64(txn, alertCursorKey, func(v []byte) error {
 			return fmt.Errorf("alert cursor: %d bytes, want 8", len(v))
-		}
-		cur, ok = binary.BigEndian.Uint64(v), true
-		return nil
+		})
+		return err
 	})
 	return cur, ok, err
 }

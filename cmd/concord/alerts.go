@@ -77,15 +77,7 @@ func newWatchlistListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(stdout, es)
-			}
-			rows := make([][]any, len(es))
-			for i, e := range es {
-				rows[i] = []any{e.ID, minuteUTC(e.Created), e.Kind, e.Match + flaggedMark(e.Flagged), e.Note}
-			}
-			table(stdout, "ID\tADDED\tKIND\tMATCH\tNOTE", rows)
-			return nil
+			return printList(g, es, "ID\tADDED\tKIND\tMATCH\tNOTE", func(e api.WatchEntry) []any { return []any{e.ID, minuteUTC(e.Created), e.Kind, e.Match + flaggedMark(e.Flagged), e.Note} })
 		},
 	}
 }
@@ -147,15 +139,7 @@ Alerts are local to this node; concord watch --alerts streams new ones.`,
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(stdout, as)
-			}
-			rows := make([][]any, len(as))
-			for i, a := range as {
-				rows[i] = alertRow(a)
-			}
-			table(stdout, alertHeader, rows)
-			return nil
+			return printList(g, as, alertHeader, func(a api.Alert) []any { return alertRow(a) })
 		},
 	}
 	c.Flags().StringVar(&since, "since", "", "only alerts raised since: RFC 3339, YYYY-MM-DD, or a duration such as 24h or 7d")

@@ -21,15 +21,7 @@ concord topic create, the title, and the Declaration's articles.`,
 			for _, cat := range protocol.Categories() {
 				cats = append(cats, api.Category{Slug: cat.Slug, Title: cat.Title, Articles: cat.Articles})
 			}
-			if g.json {
-				return printJSON(stdout, cats)
-			}
-			rows := make([][]any, len(cats))
-			for i, cat := range cats {
-				rows[i] = []any{cat.Slug, cat.Title, cat.Articles}
-			}
-			table(stdout, "SLUG\tTITLE\tDECLARATION", rows)
-			return nil
+			return printList(g, cats, "SLUG\tTITLE\tDECLARATION", func(cat api.Category) []any { return []any{cat.Slug, cat.Title, cat.Articles} })
 		},
 	}
 }

@@ -146,15 +146,7 @@ func newPeersCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(stdout, peers)
-			}
-			rows := make([][]any, len(peers))
-			for i, p := range peers {
-				rows[i] = []any{p.PeerID, p.Member, p.Direction, strings.Join(p.Addrs, " ")}
-			}
-			table(stdout, "PEER\tMEMBER\tDIRECTION\tADDRS", rows)
-			return nil
+			return printList(g, peers, "PEER\tMEMBER\tDIRECTION\tADDRS", func(p api.Peer) []any { return []any{p.PeerID, p.Member, p.Direction, strings.Join(p.Addrs, " ")} })
 		},
 	}
 }

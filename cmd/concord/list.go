@@ -49,16 +49,8 @@ from now (24h, 90m, 7d). --limit defaults to 50; --all lists everything.`,
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(stdout, bs)
-			}
 			dir := newDirectory(client)
-			rows := make([][]any, len(bs))
-			for i, b := range bs {
-				rows[i] = dir.row(c.Context(), b)
-			}
-			table(stdout, listHeader, rows)
-			return nil
+			return printList(g, bs, listHeader, func(b api.Bulletin) []any { return dir.row(c.Context(), b) })
 		},
 	}
 	c.Flags().StringVar(&f.topic, "topic", "", "only this topic (ID, unique prefix or name)")

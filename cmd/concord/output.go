@@ -53,6 +53,20 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// printList prints items as JSON (--json), else as a table of row(item)
+// under header.
+func printList[T any](g *globals, items []T, header string, row func(T) []any) error {
+	if g.json {
+		return printJSON(stdout, items)
+	}
+	rows := make([][]any, len(items))
+	for i, it := range items {
+		rows[i] = row(it)
+	}
+	table(stdout, header, rows)
+	return nil
+}
+
 // table writes aligned columns, under header unless it is empty, without
 // the spaces tabwriter pads an empty last cell with.
 func table(w io.Writer, header string, rows [][]any) {

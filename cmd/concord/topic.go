@@ -82,15 +82,7 @@ and the current key epoch.`,
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(stdout, topics)
-			}
-			rows := make([][]any, len(topics))
-			for i, t := range topics {
-				rows[i] = []any{shortID(t.ID), t.Category, t.Name, t.Role, t.Members, t.Peers, t.Epoch}
-			}
-			table(stdout, "ID\tCATEGORY\tNAME\tROLE\tMEMBERS\tPEERS\tEPOCH", rows)
-			return nil
+			return printList(g, topics, "ID\tCATEGORY\tNAME\tROLE\tMEMBERS\tPEERS\tEPOCH", func(t api.Topic) []any { return []any{shortID(t.ID), t.Category, t.Name, t.Role, t.Members, t.Peers, t.Epoch} })
 		},
 	}
 }
@@ -106,15 +98,7 @@ func newTopicMembersCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.json {
-				return printJSON(stdout, members)
-			}
-			rows := make([][]any, len(members))
-			for i, m := range members {
-				rows[i] = []any{m.ID, m.Name, m.Country, m.Role, connected(m)}
-			}
-			table(stdout, "MEMBER\tNAME\tCOUNTRY\tROLE\tCONNECTED", rows)
-			return nil
+			return printList(g, members, "MEMBER\tNAME\tCOUNTRY\tROLE\tCONNECTED", func(m api.Member) []any { return []any{m.ID, m.Name, m.Country, m.Role, connected(m)} })
 		},
 	}
 }

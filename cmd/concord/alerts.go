@@ -77,7 +77,9 @@ func newWatchlistListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printList(g, es, "ID\tADDED\tKIND\tMATCH\tNOTE", func(e api.WatchEntry) []any { return []any{e.ID, minuteUTC(e.Created), e.Kind, e.Match + flaggedMark(e.Flagged), e.Note} })
+			return printList(g, es, "ID\tADDED\tKIND\tMATCH\tNOTE", func(e api.WatchEntry) []any {
+				return []any{e.ID, minuteUTC(e.Created), e.Kind, e.Match + flaggedMark(e.Flagged), e.Note}
+			})
 		},
 	}
 }

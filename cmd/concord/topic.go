@@ -82,7 +82,9 @@ and the current key epoch.`,
 			if err != nil {
 				return err
 			}
-			return printList(g, topics, "ID\tCATEGORY\tNAME\tROLE\tMEMBERS\tPEERS\tEPOCH", func(t api.Topic) []any { return []any{shortID(t.ID), t.Category, t.Name, t.Role, t.Members, t.Peers, t.Epoch} })
+			return printList(g, topics, "ID\tCATEGORY\tNAME\tROLE\tMEMBERS\tPEERS\tEPOCH", func(t api.Topic) []any {
+				return []any{shortID(t.ID), t.Category, t.Name, t.Role, t.Members, t.Peers, t.Epoch}
+			})
 		},
 	}
 }

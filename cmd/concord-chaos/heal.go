@@ -15,8 +15,13 @@ import (
 	"github.com/concordnet/concord/node/nodetest"
 )
 
-// convergeWithin bounds the wait for convergence after the last heal.
+// convergeWithin bounds the wait for convergence after the last heal,
+// unless the config sets another bound.
 const convergeWithin = 3 * time.Minute
+
+// callTimeout bounds one API call of the convergence and the snapshot,
+// so that a poll's last reason is the nodes' state, not its deadline.
+const callTimeout = 10 * time.Second
 
 // chaos runs the workload and the faults for the run's duration.
 func (c *chaos) chaos(ctx context.Context) {
@@ -49,11 +54,13 @@ func (c *chaos) heal(ctx context.Context) error {
 // version vectors and log lengths; it returns how long that took.
 func (c *chaos) converge(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
-	wait, cancel := context.WithTimeout(ctx, convergeWithin)
+	wait, cancel := context.WithTimeout(ctx, c.cfg.convergeBound())
 	defer cancel()
 	err := nodetest.Poll(wait, 500*time.Millisecond, func() (bool, error) {
+		call, cancel := context.WithTimeout(context.WithoutCancel(wait), callTimeout)
+		defer cancel()
 		for _, t := range c.state.topics {
-			if err := c.agree(wait, t); err != nil {
+			if err := c.agree(call, t); err != nil {
 				return false, err
 			}
 		}

@@ -118,7 +118,7 @@ func (c *chaos) checkRemoved(x *index, views []view) *invariant {
 func (c *chaos) checkConverged(views []view, convErr error) *invariant {
 	inv := &invariant{name: "identical version vectors and logs per topic; no equivocation"}
 	if convErr != nil {
-		inv.fail(nil, nil, "no convergence within %s: %v", convergeWithin, convErr)
+		inv.fail(nil, nil, "no convergence within %s: %v", c.cfg.convergeBound(), convErr)
 	}
 	for i, v := range views {
 		for _, e := range v.status.Equivocations {

@@ -19,8 +19,9 @@ type config struct {
 	seed     uint64
 	dir      string
 	keep     bool
-	bin      string    // a built concord; empty: build one
-	out      io.Writer // progress and the report
+	bin      string        // a built concord; empty: build one
+	converge time.Duration // bound of the wait for convergence; 0: convergeWithin
+	out      io.Writer     // progress and the report
 }
 
 // errSkip reports that the machine cannot run the chaos run.
@@ -65,4 +66,11 @@ func preflight(prefix string) error {
 		return fmt.Errorf("removing the probe namespace %s: %w", probe, err)
 	}
 	return nil
+}
+
+func (c config) convergeBound() time.Duration {
+	if c.converge > 0 {
+		return c.converge
+	}
+	return convergeWithin
 }

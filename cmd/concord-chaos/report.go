@@ -61,7 +61,7 @@ func (c *chaos) summary(took time.Duration, convErr error) {
 	if convErr == nil {
 		fmt.Fprintf(out, "converged %s after the last heal\n", took.Round(100*time.Millisecond))
 	} else {
-		fmt.Fprintf(out, "did not converge within %s\n", convergeWithin)
+		fmt.Fprintf(out, "did not converge within %s: %v\n", c.cfg.convergeBound(), convErr)
 	}
 	var rss []string
 	for _, d := range c.nodes {

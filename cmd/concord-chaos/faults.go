@@ -18,29 +18,35 @@ import (
 // faultKinds are the faults drawn at random.
 var faultKinds = []string{"kill", "pause", "isolate", "split", "disk", "clock", "restore"}
 
-// faults injects faults until ctx ends: one at a time, now and then two
-// at once; it returns once every fault is undone.
+// maxFaults is how many faults may hold at once.
+const maxFaults = 2
+
+// faults injects faults until ctx ends: every 2 to 6 s a new one, unless
+// two already hold (so one alone, or two combined); it returns once every
+// fault is undone.
 func (c *chaos) faults(ctx context.Context) {
 	var wg sync.WaitGroup
 	var netBusy atomic.Bool
+	slots := make(chan struct{}, maxFaults)
 	rng := c.child()
+	defer wg.Wait()
 	for {
 		select {
 		case <-ctx.Done():
-			wg.Wait()
 			return
-		case <-time.After(c.between(2*time.Second, 6*time.Second)):
+		case <-time.After(between(rng, 2*time.Second, 6*time.Second)):
 		}
-		n := 1
-		if rng.IntN(4) == 0 {
-			n = 2
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
 		}
-		for range n {
-			kind := faultKinds[rng.IntN(len(faultKinds))]
-			frng := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
-			wg.Go(func() { c.fault(ctx, kind, frng, &netBusy) })
-		}
-		wg.Wait() // faults do not pile up: the next comes after these end
+		kind := faultKinds[rng.IntN(len(faultKinds))]
+		frng := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
+		wg.Go(func() {
+			defer func() { <-slots }()
+			c.fault(ctx, kind, frng, &netBusy)
+		})
 	}
 }
 

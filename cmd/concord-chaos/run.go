@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"time"
 )
 
 // chaos is one run.
@@ -151,17 +150,6 @@ func buildConcord(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("building cmd/concord (run from inside the module): %v\n%s", err, out)
 	}
 	return bin, nil
-}
-
-// intn draws from the run's seeded source.
-func (c *chaos) intn(n int) int {
-	c.rngMu.Lock()
-	defer c.rngMu.Unlock()
-	return c.rng.IntN(n)
-}
-
-func (c *chaos) between(lo, hi time.Duration) time.Duration {
-	return lo + time.Duration(c.intn(int(hi-lo)/int(time.Millisecond)+1))*time.Millisecond
 }
 
 // child returns a new source seeded from the run's, for one goroutine.

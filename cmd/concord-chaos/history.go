@@ -87,6 +87,9 @@ func (h *history) done(o *op, err error) {
 	o.Outcome = outcome(err)
 	if err != nil {
 		o.Class, o.Err = string(api.ClassOf(err)), err.Error()
+		if errors.Is(err, api.ErrNoDaemon) {
+			o.Class = "no-daemon"
+		}
 	}
 	h.write(map[string]any{"op": o})
 }

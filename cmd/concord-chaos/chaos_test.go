@@ -28,7 +28,7 @@ func TestChaosShort(t *testing.T) {
 			t.Fatalf("CONCORD_CHAOS_SEED=%q: %v", s, err)
 		}
 	}
-	cfg := config{nodes: 3, duration: 20 * time.Second, converge: time.Minute, seed: seed, out: t.Output()}
+	cfg := config{nodes: 3, duration: 20 * time.Second, converge: time.Minute, seed: seed, kinds: faultKinds, out: t.Output()}
 	if err := run(ctx, cfg); err != nil && !errors.Is(err, errSkip) {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func (c *chaos) faults(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		kind := faultKinds[rng.IntN(len(faultKinds))]
+		kind := c.cfg.kinds[rng.IntN(len(c.cfg.kinds))]
 		frng := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
 		wg.Go(func() {
 			defer func() { <-slots }()

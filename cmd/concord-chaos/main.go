@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -21,6 +23,7 @@ type config struct {
 	keep     bool
 	bin      string        // a built concord; empty: build one
 	converge time.Duration // bound of the wait for convergence; 0: convergeWithin
+	kinds    []string      // fault kinds drawn from
 	out      io.Writer     // progress and the report
 }
 
@@ -34,7 +37,15 @@ func main() {
 	flag.Uint64Var(&cfg.seed, "seed", uint64(time.Now().UnixNano()), "seed of every random choice (printed first, to replay a run)")
 	flag.StringVar(&cfg.dir, "dir", "", "work directory (default: a temporary one, removed on success)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the work directory on success too")
+	kinds := flag.String("faults", strings.Join(faultKinds, ","), "fault kinds to draw from, comma-separated")
 	flag.Parse()
+	cfg.kinds = strings.Split(*kinds, ",")
+	for _, k := range cfg.kinds {
+		if !slices.Contains(faultKinds, k) {
+			fmt.Fprintf(os.Stderr, "concord-chaos: -faults: unknown kind %q (known: %s)\n", k, strings.Join(faultKinds, ","))
+			os.Exit(2)
+		}
+	}
 	if cfg.nodes < 2 || cfg.nodes > 12 {
 		fmt.Fprintln(os.Stderr, "concord-chaos: -nodes must be between 2 and 12")
 		os.Exit(2)

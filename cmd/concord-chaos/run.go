@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -32,8 +34,11 @@ func run(ctx context.Context, cfg config) (err error) {
 	if err := preflight(prefix); err != nil {
 		return err
 	}
-	fmt.Fprintf(cfg.out, "seed %d (replay: go run ./cmd/concord-chaos -nodes %d -duration %s -seed %d)\n",
-		cfg.seed, cfg.nodes, cfg.duration, cfg.seed)
+	replay := fmt.Sprintf("-nodes %d -duration %s -seed %d", cfg.nodes, cfg.duration, cfg.seed)
+	if !slices.Equal(cfg.kinds, faultKinds) {
+		replay += " -faults " + strings.Join(cfg.kinds, ",")
+	}
+	fmt.Fprintf(cfg.out, "seed %d (replay: go run ./cmd/concord-chaos %s)\n", cfg.seed, replay)
 	c := &chaos{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))}
 	if c.dir, err = workDir(cfg.dir); err != nil {
 		return err

@@ -51,7 +51,7 @@ func (c *chaos) invite(ctx context.Context, rng *rand.Rand) {
 	case o.Outcome == unknown && joined:
 		t.joined[guest] = o.End // may have joined: kept out of the checks
 	default:
-		t.doubt[guest] = false
+		t.doubt[guest], t.tried[guest] = false, false // not in: it may be invited again
 	}
 	c.state.mu.Unlock()
 	if err == nil && g.busy.CompareAndSwap(false, true) {

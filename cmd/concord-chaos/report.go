@@ -38,7 +38,11 @@ func (c *chaos) summary(took time.Duration, convErr error) {
 	out := c.cfg.out
 	ops, faults := c.hist.snapshot()
 	count := map[string]map[string]int{}
+	classes := map[string]int{}
 	for _, o := range ops {
+		if o.Outcome == failed {
+			classes[o.Class]++
+		}
 		if count[o.Kind] == nil {
 			count[o.Kind] = map[string]int{}
 		}
@@ -49,6 +53,11 @@ func (c *chaos) summary(took time.Duration, convErr error) {
 		m := count[k]
 		fmt.Fprintf(out, "  %-8s ok %d, failed %d, unknown %d\n", k, m[ok], m[failed], m[unknown])
 	}
+	var cs []string
+	for _, k := range slices.Sorted(maps.Keys(classes)) {
+		cs = append(cs, fmt.Sprintf("%s %d", k, classes[k]))
+	}
+	fmt.Fprintf(out, "  failed by class: %s\n", strings.Join(cs, ", "))
 	fk := map[string]int{}
 	for _, f := range faults {
 		fk[f.Kind]++

@@ -334,3 +334,60 @@ func TestRestoreRefusesDamagedBackups(t *testing.T) {
 		}
 	})
 }
+
+// A node restored from a backup that predates envelopes it signed must
+// not sign their sequence numbers again: while no other member's node can
+// confirm its last one, it refuses to publish (the fork concord-chaos
+// found, docs/reliability.md), and once one does, it recovers them and
+// publishes after them.
+func TestRestoredNodeWaitsForAMemberBeforePublishing(t *testing.T) {
+	nodes, id := federation(t, 2, "corruption")
+	a, b := nodes[0], nodes[1]
+	publish(t, a, id, draft("before the backup"))
+	path := backupFile(t, a)
+	late := publish(t, a, id, draft("after the backup"))
+	eventually(t, 20*time.Second, "b misses a's last bulletin", func() bool { return readable(b, late.ID) })
+	for _, n := range []*Node{a, b} {
+		if err := n.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := Home(filepath.Join(t.TempDir(), "restored"))
+	if _, err := restoreFile(r, path, testPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	a2, err := Start(r, a.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a2.Close() })
+	_, err = a2.publish(context.Background(), a2.topicByID(id), draft("alone after the restore"))
+	if api.ClassOf(err) != api.Unavailable || !strings.Contains(err.Error(), "restored from a backup") {
+		t.Fatalf("publishing with no member to confirm: %v, want an unavailable refusal", err)
+	}
+	if _, err := os.Stat(r.Restored()); err != nil {
+		t.Fatalf("the restore marker is gone before any confirmation: %v", err)
+	}
+
+	b2, err := Start(b.home, b.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b2.Close() })
+	// Both listen on new ports, which neither card in the log names.
+	if _, err := a2.Connect(context.Background(), b2.Addrs()[0]+"/p2p/"+b2.host.ID().String()); err != nil {
+		t.Fatal(err)
+	}
+	waitMesh(t, []*Node{a2, b2}, id)
+	next := publish(t, a2, id, draft("confirmed"))
+	if next.Seq != late.Seq+1 {
+		t.Fatalf("the restored node published seq %d, want %d: after the one it signed before the restore", next.Seq, late.Seq+1)
+	}
+	if _, err := os.Stat(r.Restored()); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the restore marker stays after every topic confirmed: %v", err)
+	}
+	eventually(t, 20*time.Second, "b misses the restored node's bulletin", func() bool { return readable(b2, next.ID) })
+	if ev, _ := b2.store.Equivocations(); len(ev) > 0 {
+		t.Fatalf("b saw equivocations: %+v", ev)
+	}
+}

@@ -31,6 +31,12 @@ func (h Home) DB() string     { return filepath.Join(string(h), "db") }
 func (h Home) Lock() string   { return filepath.Join(string(h), "daemon.lock") }
 func (h Home) Socket() string { return filepath.Join(string(h), "concord.sock") }
 
+// Restored is the marker a restore leaves: until another member's node
+// confirms this node's last sequence number on each topic, the node
+// publishes nothing, since its backup may predate envelopes it signed
+// (see Node.confirmOwnSeq).
+func (h Home) Restored() string { return filepath.Join(string(h), "restored") }
+
 // ResolveHome picks the home: the flag, else $CONCORD_HOME, else ~/.concord.
 func ResolveHome(flag string) (Home, error) {
 	dir := flag

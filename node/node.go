@@ -35,6 +35,9 @@ type Node struct {
 	// clockOffset shifts the wall clock (clock.go); zero but in fault
 	// injection.
 	clockOffset time.Duration
+	// restored is set while the home holds the restore marker
+	// (Home.Restored): see confirmOwnSeq.
+	restored atomic.Bool
 
 	lock   *os.File
 	store  *store.Store
@@ -88,6 +91,10 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	}()
 	if n.clockOffset, err = clockOffset(); err != nil {
 		return nil, err
+	}
+	if _, err := os.Stat(h.Restored()); err == nil {
+		n.restored.Store(true)
+		log.Warn("restored from a backup: publications wait until a member's node confirms this node's last sequence numbers")
 	}
 	if n.clockOffset != 0 {
 		log.Warn("wall clock shifted for fault injection", "env", ClockOffsetEnv, "offset", n.clockOffset)

@@ -318,7 +318,9 @@ func bulletinOut(kind string, b *protocol.Bulletin) (*outgoing, error) {
 // the topic's state may move on meanwhile, as it may at any receiver.
 func (n *Node) emit(ctx context.Context, t *topic, build func(*protocol.TopicState, time.Time) (*outgoing, error)) (*store.BulletinRecord, error) {
 	start := time.Now()
-	n.confirmOwnSeq(ctx, t)
+	if err := n.confirmOwnSeq(ctx, t); err != nil {
+		return nil, err
+	}
 	t.publishing.Lock()
 	defer t.publishing.Unlock()
 	state, keys := t.snapshot()

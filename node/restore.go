@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/internal/fsutil"
@@ -124,6 +125,9 @@ func restoreInto(h Home, file io.Reader, passphrase string, log *slog.Logger) (*
 	}
 	res := &RestoreResult{Home: h, Manifest: m, DB: db}
 	if res.Topics, res.Bulletins, err = countRestored(h, id, log); err != nil {
+		return nil, err
+	}
+	if err := fsutil.WriteNew(h.Restored(), []byte(m.Created.UTC().Format(time.RFC3339)+"\n")); err != nil {
 		return nil, err
 	}
 	if err := os.Rename(stagedConfig(h), h.Config()); err != nil {

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/concordnet/concord/node/api"
 	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
 )
@@ -320,9 +323,14 @@ func (n *Node) randomMemberPeer(t *topic) (peer.ID, bool) {
 // once and waits at most seqConfirmTimeout: a member that does not answer
 // delays a publication by that much, not more, and the next publication
 // asks again.
-func (n *Node) confirmOwnSeq(ctx context.Context, t *topic) {
+//
+// On a node restored from a backup (Home.Restored), an unconfirmed topic
+// with other members refuses the publication instead: the backup may
+// predate envelopes this member signed, and reusing their sequence
+// numbers would fork its own chain.
+func (n *Node) confirmOwnSeq(ctx context.Context, t *topic) error {
 	if t.seqConfirmed.Load() {
-		return
+		return nil
 	}
 	me := n.id.MemberID()
 	state, _ := t.snapshot()
@@ -339,18 +347,42 @@ func (n *Node) confirmOwnSeq(ctx context.Context, t *topic) {
 	}
 	wg.Wait()
 	after, _ := n.store.LastOf(state.ID, me)
-	switch {
-	case after.Seq > before.Seq:
+	if after.Seq > before.Seq {
 		n.log.Warn("recovered our own envelopes from peers before publishing: the store had lost them",
 			"topic", state.ID.String(), "stored_seq", before.Seq, "peers_seq", after.Seq)
-	case !t.seqConfirmed.Load():
-		if len(state.Members) == 1 {
-			t.seqConfirmed.Store(true) // alone in the topic: nobody else holds our envelopes
-		} else {
-			n.log.Warn("publishing without confirming our last sequence number: no member node answered in time",
-				"topic", state.ID.String(), "seq", after.Seq, "waited", seqConfirmTimeout)
+	}
+	switch {
+	case t.seqConfirmed.Load():
+	case len(state.Members) == 1:
+		t.seqConfirmed.Store(true) // alone in the topic: nobody else holds our envelopes
+	case n.restored.Load():
+		return api.Errorf(api.Unavailable, "this node was restored from a backup, and no other member's node has confirmed its last sequence number on topic %q yet: publishing now could reuse one that a member holds; retry once a member's node answers (see concord peers)", state.Name)
+	default:
+		n.log.Warn("publishing without confirming our last sequence number: no member node answered in time",
+			"topic", state.ID.String(), "seq", after.Seq, "waited", seqConfirmTimeout)
+	}
+	n.clearRestored()
+	return nil
+}
+
+// clearRestored removes the restore marker once every topic this member
+// belongs to with others has confirmed its last sequence number.
+func (n *Node) clearRestored() {
+	if !n.restored.Load() {
+		return
+	}
+	for _, t := range n.allTopics() {
+		s, _ := t.snapshot()
+		if _, member := s.Members[n.id.MemberID()]; member && len(s.Members) > 1 && !t.seqConfirmed.Load() {
+			return
 		}
 	}
+	if err := os.Remove(n.home.Restored()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		n.log.Warn("removing the restore marker", "err", err)
+		return
+	}
+	n.restored.Store(false)
+	n.log.Info("every topic confirmed this node's last sequence numbers since its restore: it publishes again")
 }
 
 // seqConfirmTimeout bounds how long a publication waits for confirmOwnSeq.

@@ -13,6 +13,9 @@ import (
 // topic it never joined or, a few times a run, removes a member.
 func (c *chaos) admin(ctx context.Context, rng *rand.Rand) {
 	removals := max(1, len(c.nodes)/4)
+	if !c.cfg.removals {
+		removals = 0
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -28,6 +28,8 @@ func TestChaosShort(t *testing.T) {
 			t.Fatalf("CONCORD_CHAOS_SEED=%q: %v", s, err)
 		}
 	}
+	// Without removals: a removal that meets a partition shows defect 1 of
+	// docs/reliability.md, open (seed 1 does).
 	cfg := config{nodes: 3, duration: 20 * time.Second, converge: time.Minute, seed: seed, kinds: faultKinds, out: t.Output()}
 	if err := run(ctx, cfg); err != nil && !errors.Is(err, errSkip) {
 		t.Fatal(err)

@@ -42,9 +42,10 @@ type daemon struct {
 
 	busy atomic.Bool // a fault or a backup holds the process
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd exits
+	mu    sync.Mutex
+	cmd   *exec.Cmd
+	done  chan struct{} // closed when cmd exits
+	clock time.Duration // the wall-clock offset of the next start (node.ClockOffsetEnv)
 }
 
 func (d *daemon) Client() *api.Client { return d.api }
@@ -95,6 +96,11 @@ func (d *daemon) start(ctx context.Context) error {
 	// ip netns exec execs the daemon: the process is the daemon itself.
 	cmd := exec.Command("ip", "netns", "exec", d.ns, d.bin, "--home", d.home, "daemon")
 	cmd.Stdout, cmd.Stderr = logf, logf
+	d.mu.Lock()
+	if d.clock != 0 {
+		cmd.Env = append(os.Environ(), node.ClockOffsetEnv+"="+d.clock.String())
+	}
+	d.mu.Unlock()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return err
@@ -203,4 +209,14 @@ func (d *daemon) rssKiB() (int, error) {
 		}
 	}
 	return 0, errors.New("no VmRSS")
+}
+
+// restartWithClock stops the daemon cleanly and starts it again with its
+// wall clock shifted by offset (0: the true time).
+func (d *daemon) restartWithClock(ctx context.Context, offset time.Duration) error {
+	err := d.stop()
+	d.mu.Lock()
+	d.clock = offset
+	d.mu.Unlock()
+	return errors.Join(err, d.start(context.WithoutCancel(ctx)))
 }

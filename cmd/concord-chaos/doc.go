@@ -5,7 +5,7 @@
 //
 // Usage (as root, on Linux with network namespaces):
 //
-//	go run ./cmd/concord-chaos [-nodes 5] [-duration 60s] [-seed N] [-faults kill,pause,...] [-dir DIR] [-keep]
+//	go run ./cmd/concord-chaos [-nodes 5] [-duration 60s] [-seed N] [-faults kill,pause,...] [-removals=false] [-dir DIR] [-keep]
 //
 // Each node runs in its own network namespace, joined by a veth pair to a
 // bridge in a namespace of the run's own; its home is on a size-limited

@@ -65,12 +65,6 @@ func (c *chaos) fault(ctx context.Context, kind string, rng *rand.Rand, netBusy 
 			c.isolate(ctx, rng)
 		}
 		return
-	case "clock":
-		// TODO(clock): a clock jump on one node, once the node has a clock
-		// hook; the kernel has no per-namespace wall clock.
-		f := c.hist.startFault("clock", nil, "clock: not injected")
-		c.hist.endFault(f, "")
-		return
 	}
 	d := c.nodes[rng.IntN(len(c.nodes))]
 	if !d.busy.CompareAndSwap(false, true) {
@@ -86,7 +80,26 @@ func (c *chaos) fault(ctx context.Context, kind string, rng *rand.Rand, netBusy 
 		c.fillDisk(ctx, d, rng)
 	case "restore":
 		c.restoreFault(ctx, d)
+	case "clock":
+		c.clockJump(ctx, d, rng)
 	}
+}
+
+// clockJump restarts d with its wall clock shifted (node.ClockOffsetEnv:
+// the kernel has one real-time clock for every namespace), holds, then
+// restarts it on the true time. The shift stays within the 10 minutes a
+// receiver allows a sender's clock ahead (docs/protocol.md §8.6), so that
+// what the node acknowledges meanwhile must still reach every member.
+func (c *chaos) clockJump(ctx context.Context, d *daemon, rng *rand.Rand) {
+	shift := between(rng, 30*time.Second, 8*time.Minute).Round(time.Second)
+	if rng.IntN(2) == 0 {
+		shift = -shift
+	}
+	dur := between(rng, 10*time.Second, 30*time.Second)
+	f := c.hist.startFault("clock", []int{d.i}, fmt.Sprintf("restarted with its clock %+v off for %s", shift, dur.Round(time.Second)))
+	err := d.restartWithClock(ctx, shift)
+	hold(ctx, dur)
+	c.hist.endFault(f, errNote(errors.Join(err, d.restartWithClock(ctx, 0))))
 }
 
 // hold waits for d, or less if ctx ends first.

@@ -38,6 +38,9 @@ func run(ctx context.Context, cfg config) (err error) {
 	if !slices.Equal(cfg.kinds, faultKinds) {
 		replay += " -faults " + strings.Join(cfg.kinds, ",")
 	}
+	if !cfg.removals {
+		replay += " -removals=false"
+	}
 	fmt.Fprintf(cfg.out, "seed %d (replay: go run ./cmd/concord-chaos %s)\n", cfg.seed, replay)
 	c := &chaos{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x9e3779b97f4a7c15))}
 	if c.dir, err = workDir(cfg.dir); err != nil {

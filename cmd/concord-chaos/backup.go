@@ -31,7 +31,7 @@ func (c *chaos) backup(ctx context.Context, d *daemon) *op {
 	c.hist.done(o, err)
 	if err == nil {
 		c.state.mu.Lock()
-		c.state.backups[d.i] = file
+		c.state.backups[d.i], c.state.taken[d.i] = file, o.Start
 		c.state.mu.Unlock()
 	}
 	return o
@@ -41,7 +41,7 @@ func (c *chaos) backup(ctx context.Context, d *daemon) *op {
 // `concord restore`, and starts it again.
 func (c *chaos) restore(ctx context.Context, d *daemon) (string, error) {
 	c.state.mu.Lock()
-	file := c.state.backups[d.i]
+	file, snapshot := c.state.backups[d.i], c.state.taken[d.i]
 	c.state.mu.Unlock()
 	if file == "" {
 		return "", errors.New("no backup")
@@ -54,6 +54,9 @@ func (c *chaos) restore(ctx context.Context, d *daemon) (string, error) {
 	if err != nil {
 		return file, errors.Join(stopErr, err)
 	}
+	c.state.mu.Lock()
+	c.state.restores = append(c.state.restores, restoreRec{node: d.i, snapshot: snapshot, at: time.Now()})
+	c.state.mu.Unlock()
 	return file, errors.Join(stopErr, d.start(ctx))
 }
 

@@ -14,6 +14,7 @@ const rssLimitKiB = 400 << 10
 type invariant struct {
 	name       string
 	violations []violation
+	excused    int // acknowledged operations lost with a disk restored from an older backup
 }
 
 // violation is one breach, with the operations and nodes that show it.

@@ -50,6 +50,10 @@ func (c *chaos) checkDelivered(x *index, views []view) *invariant {
 		if p.Outcome != ok {
 			continue
 		}
+		if c.lostToRestore(p, x, views) {
+			inv.excused++
+			continue
+		}
 		for _, e := range c.entitled(p) {
 			b, found := find(views[e], p)
 			switch {
@@ -67,6 +71,27 @@ func (c *chaos) checkDelivered(x *index, views []view) *invariant {
 		}
 	}
 	return inv
+}
+
+// lostToRestore reports whether what was acknowledged of p (its latest
+// version, its revocation) lived only on its author's disk, lost when
+// the author was restored from a backup begun before: no node holds it,
+// and the author was restored after p began.
+func (c *chaos) lostToRestore(p *op, x *index, views []view) bool {
+	c.state.mu.Lock()
+	restored := slices.ContainsFunc(c.state.restores, func(r restoreRec) bool {
+		return r.node == p.Node && r.snapshot.Before(p.End) && r.at.After(p.Start)
+	})
+	c.state.mu.Unlock()
+	if !restored {
+		return false
+	}
+	for _, v := range views {
+		if b, found := find(v, p); found && (!x.revokeOK[p.N] || b.Revoked) && (b.Revoked || b.Version >= x.maxVer[p.N]) {
+			return false
+		}
+	}
+	return true
 }
 
 // 2. A restricted bulletin is sealed on members outside its audience.

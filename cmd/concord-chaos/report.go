@@ -23,6 +23,9 @@ func (c *chaos) report(invs []*invariant, took time.Duration, convErr error) err
 			}
 		}
 		fmt.Fprintf(out, "  %d. %-4s %s\n", k+1, mark, inv.name)
+		if inv.excused > 0 {
+			fmt.Fprintf(out, "     (%d acknowledged operations held by no node: their author's disk was restored from an older backup before anyone received them)\n", inv.excused)
+		}
 	}
 	c.summary(took, convErr)
 	if first == nil {

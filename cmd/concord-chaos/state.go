@@ -11,9 +11,21 @@ import (
 type state struct {
 	mu      sync.Mutex
 	topics  []*topicState
-	own     map[int][]*op  // per node: its acknowledged publications
-	revoked map[int]bool   // publish op number → an acknowledged revocation
-	backups map[int]string // per node: its latest backup file
+	own     map[int][]*op     // per node: its acknowledged publications
+	revoked map[int]bool      // publish op number → an acknowledged revocation
+	backups map[int]string    // per node: its latest backup file
+	taken   map[int]time.Time // per node: when its latest backup began
+	// restores lists each node restored from a backup: what it signed
+	// after the backup began and nobody else received is lost with its
+	// disk, as an operator who restores accepts.
+	restores []restoreRec
+}
+
+// restoreRec is one restore of a node from a backup begun at snapshot.
+type restoreRec struct {
+	node     int
+	snapshot time.Time
+	at       time.Time
 }
 
 // topicState is one topic's memberships as the harness made them.
@@ -26,7 +38,7 @@ type topicState struct {
 }
 
 func newState() *state {
-	return &state{own: map[int][]*op{}, revoked: map[int]bool{}, backups: map[int]string{}}
+	return &state{own: map[int][]*op{}, revoked: map[int]bool{}, backups: map[int]string{}, taken: map[int]time.Time{}}
 }
 
 func newTopic(id, name string) *topicState {

@@ -209,7 +209,14 @@ func (d *BulletinDraft) Build(s Stamp) (*Bulletin, error) {
 // Revise returns the next version of b with the content of d: same ID,
 // originator, category and creation time, version plus one, modified now.
 func (b *Bulletin) Revise(d *BulletinDraft, now time.Time) (*Bulletin, error) {
-	return d.Build(Stamp{ID: b.ID, Version: b.Version + 1, Created: b.Created, Modified: now,
+	// A revision is never dated before the version it follows: a clock
+	// set back since (it ran fast when b was made) must not make it
+	// invalid, nor order it first.
+	modified := now
+	if modified.Before(b.Modified) {
+		modified = b.Modified
+	}
+	return d.Build(Stamp{ID: b.ID, Version: b.Version + 1, Created: b.Created, Modified: modified,
 		Originator: b.Originator, Category: b.Category})
 }
 

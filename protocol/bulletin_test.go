@@ -439,3 +439,24 @@ func FuzzDecodeBulletin(f *testing.F) {
 		}
 	})
 }
+
+// A bulletin made while its node's clock ran fast, then revised once the
+// clock was set back, keeps a valid order of times: the revision is dated
+// no earlier than the version it follows (found by concord-chaos's clock
+// fault, docs/reliability.md).
+func TestReviseAfterTheClockWasSetBack(t *testing.T) {
+	ahead := time.Date(2026, 11, 27, 12, 8, 0, 0, time.UTC)
+	b := sampleBulletin()
+	b.Created, b.Modified = ahead, ahead
+	now := ahead.Add(-8 * time.Minute)
+	next, err := b.Revise(b.Draft(), now)
+	if err != nil {
+		t.Fatalf("revising with the clock 8 minutes behind the bulletin's times: %v", err)
+	}
+	if !next.Modified.Equal(ahead) || next.Version != b.Version+1 {
+		t.Fatalf("revision modified %v version %d, want %v and %d", next.Modified, next.Version, ahead, b.Version+1)
+	}
+	if later, _ := b.Revise(b.Draft(), ahead.Add(time.Minute)); !later.Modified.Equal(ahead.Add(time.Minute)) {
+		t.Fatalf("a revision on a clock past the version's time is dated %v, want now", later.Modified)
+	}
+}

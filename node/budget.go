@@ -42,6 +42,14 @@ func newBudgets(cfg LimitsConfig) *budgets {
 	return &budgets{cfg: cfg, now: time.Now, buckets: map[budgetKey]*bucket{}}
 }
 
+// reset replaces the limits and forgets every bucket (tests change a
+// running node's limits with it).
+func (b *budgets) reset(cfg LimitsConfig) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.cfg, b.buckets = cfg, map[budgetKey]*bucket{}
+}
+
 // allow takes one envelope of size bytes from author's budget on topic,
 // or refuses it with an error wrapping errBudget.
 func (b *budgets) allow(topic [32]byte, author string, size int) error {

@@ -552,7 +552,7 @@ func TestAuthorBudgetAndQuota(t *testing.T) {
 	nodes, id := federation(t, 2, "migrant-smuggling")
 	a := nodes[0]
 	b := asHostile(t, nodes[1], id)
-	a.budgets = newBudgets(LimitsConfig{AuthorRate: 0.001, AuthorBurst: 5, AuthorKiBPerSecond: 1, AuthorBurstMiB: 1, AuthorQuotaMiB: 1})
+	a.budgets.reset(LimitsConfig{AuthorRate: 0.001, AuthorBurst: 5, AuthorKiBPerSecond: 1, AuthorBurstMiB: 1, AuthorQuotaMiB: 1})
 	heap := watchHeap(t, "a flood beyond the budget")
 	defer heap()
 	recs := publishSeries(t, b.Node, id, 12, "flood")
@@ -586,7 +586,7 @@ func TestAuthorBudgetAndQuota(t *testing.T) {
 	}
 
 	// A quota of 20 KiB of envelopes per author.
-	a.budgets = newBudgets(DefaultLimits())
+	a.budgets.reset(DefaultLimits())
 	a.store.SetAuthorQuota(20 << 10)
 	refused := 0
 	for i := range 10 {

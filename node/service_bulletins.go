@@ -99,9 +99,6 @@ func (s *Service) Bulletin(_ context.Context, ref string) (api.Bulletin, error) 
 // Revise publishes a new version of one of this member's bulletins.
 func (s *Service) Revise(ctx context.Context, ref string, req api.ReviseRequest) (api.PublishResponse, error) {
 	n := s.n
-	if err := bulletinRef(ref); err != nil {
-		return api.PublishResponse{}, err
-	}
 	t, _, err := n.ownBulletin(ref)
 	if err != nil {
 		return api.PublishResponse{}, classify(api.Internal, err)
@@ -117,9 +114,6 @@ func (s *Service) Revise(ctx context.Context, ref string, req api.ReviseRequest)
 // Revoke revokes one of this member's bulletins.
 func (s *Service) Revoke(ctx context.Context, ref string, req api.RevokeRequest) (api.PublishResponse, error) {
 	n := s.n
-	if err := bulletinRef(ref); err != nil {
-		return api.PublishResponse{}, err
-	}
 	_, id, err := n.ownBulletin(ref)
 	if err != nil {
 		return api.PublishResponse{}, classify(api.Internal, err)

@@ -21,7 +21,8 @@ func epochOf(n *Node, id protocol.TopicID) uint64 {
 func waitEpoch(t *testing.T, nodes []*Node, id protocol.TopicID, epoch uint64) {
 	t.Helper()
 	for _, n := range nodes {
-		eventually(t, 20*time.Second, n.cfg.Member.Name+" did not reach epoch", func() bool { return epochOf(n, id) == epoch })
+		// A deadline, not a pace: generous for the race detector's.
+		eventually(t, time.Minute, n.cfg.Member.Name+" did not reach epoch", func() bool { return epochOf(n, id) == epoch })
 	}
 }
 

@@ -305,7 +305,10 @@ func TestForkResolutionIsBounded(t *testing.T) {
 		t.Fatalf("an endless log gave %v", err)
 	}
 	sa, _ := a.topicByID(id).snapshot()
-	bound := (logBytes(sa.Entries)+maxForkGrowth)/logBytes(filler) + 2 // the page that crosses it, rounded up
+	// The page that crosses it, rounded up; and one more that a's own log
+	// sync with b (on connection, or the periodic one) may ask meanwhile,
+	// which has its own bound: the counter sees every request b answers.
+	bound := (logBytes(sa.Entries)+maxForkGrowth)/logBytes(filler) + 3
 	if got := asked.Load(); got > int64(bound) {
 		t.Fatalf("%d log pages fetched, bound %d", got, bound)
 	}

@@ -35,6 +35,7 @@ func (n *Node) writeEntry(ctx context.Context, t *topic, typ string, newKey *cry
 	t.state, t.keys = next, keys
 	n.dropFormerPeers(old, next)
 	n.announce(t, next.Entries[next.Len-1])
+	n.spawn(func() { n.purgeFormers(n.ctx, t) })
 	n.log.Info("topic log entry written", "topic", next.ID.String(), "type", typ, "index", next.Len-1, "epoch", next.Epoch)
 	return next, nil
 }

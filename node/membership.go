@@ -234,6 +234,7 @@ func (n *Node) applyEntry(ctx context.Context, t *topic, raw []byte) error {
 	t.state, t.keys = next, keys
 	n.dropFormerPeers(old, next)
 	n.dialMembers(next)
+	n.spawn(func() { n.purgeFormers(n.ctx, t) })
 	return nil
 }
 

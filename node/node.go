@@ -58,6 +58,8 @@ type Node struct {
 	dials       dialBackoff // spaces out dials to failing member nodes (dial.go)
 	selfwatch   selfWatch   // another node with our identity (selfwatch.go)
 
+	purgeMu sync.Mutex // one purge of former members' envelopes at a time (former.go)
+
 	spawnMu   sync.Mutex
 	stopping  bool
 	closeOnce sync.Once

@@ -297,6 +297,7 @@ func (n *Node) syncLoop() {
 					n.log.Debug("periodic sync", "peer", p, "err", err)
 				}
 			}
+			n.purgeFormers(n.ctx, t)
 		}
 	}
 }

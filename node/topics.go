@@ -105,9 +105,11 @@ func (n *Node) loadTopics() error {
 		if err != nil {
 			return err
 		}
-		if err := n.attach(&topic{state: state, keys: keys, joined: rec.Joined}); err != nil {
+		t := &topic{state: state, keys: keys, joined: rec.Joined}
+		if err := n.attach(t); err != nil {
 			return err
 		}
+		n.spawn(func() { n.purgeFormers(n.ctx, t) })
 	}
 	return nil
 }

@@ -87,14 +87,8 @@ func (s *Store) index(txn *badger.Txn, old, rec *BulletinRecord) error {
 		return err
 	}
 	if old != nil {
-		stale := indexKeys(old)
-		if old.RecvSeq != 0 {
-			stale = append(stale, key(pfxRecv, u64(old.RecvSeq)))
-		}
-		for _, k := range stale {
-			if err := txn.Delete(k); err != nil {
-				return err
-			}
+		if err := deleteKeys(txn, staleKeys(old)); err != nil {
+			return err
 		}
 	}
 	rec.RecvSeq = 0
@@ -121,6 +115,34 @@ func (s *Store) index(txn *badger.Txn, old, rec *BulletinRecord) error {
 		return nil
 	}
 	return indexDoc(txn, rec)
+}
+
+// unindex deletes rec, its list indexes, its place in the change feed and
+// its search entries.
+func (s *Store) unindex(txn *badger.Txn, rec *BulletinRecord) error {
+	if err := deleteKeys(txn, append(staleKeys(rec), key(pfxBulletin, []byte(rec.ID)))); err != nil {
+		return err
+	}
+	return unindexDoc(txn, rec.ID)
+}
+
+// staleKeys are the keys a record's next version replaces: its index
+// entries and its place in the change feed.
+func staleKeys(rec *BulletinRecord) [][]byte {
+	stale := indexKeys(rec)
+	if rec.RecvSeq != 0 {
+		stale = append(stale, key(pfxRecv, u64(rec.RecvSeq)))
+	}
+	return stale
+}
+
+func deleteKeys(txn *badger.Txn, keys [][]byte) error {
+	for _, k := range keys {
+		if err := txn.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadRecvSeq reads the last receive sequence once, on the first write.

@@ -38,7 +38,7 @@ func main() {
 	flag.Uint64Var(&cfg.seed, "seed", uint64(time.Now().UnixNano()), "seed of every random choice (printed first, to replay a run)")
 	flag.StringVar(&cfg.dir, "dir", "", "work directory (default: a temporary one, removed on success)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the work directory on success too")
-	flag.BoolVar(&cfg.removals, "removals", true, "have node 0 remove a member now and then (a removal that meets a partition shows the open defect 1 of docs/reliability.md)")
+	flag.BoolVar(&cfg.removals, "removals", true, "have node 0 remove a member now and then")
 	kinds := flag.String("faults", strings.Join(faultKinds, ","), "fault kinds to draw from, comma-separated")
 	flag.Parse()
 	cfg.kinds = strings.Split(*kinds, ",")

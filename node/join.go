@@ -118,7 +118,14 @@ func (n *Node) Join(ctx context.Context, token string) (*cprotocol.TopicState, e
 				return nil, api.Classify(api.Unavailable, err)
 			}
 		}
-		return n.completeJoin(ctx, inv, entries)
+		state, err := n.completeJoin(ctx, inv, entries)
+		if err == nil {
+			// The connection to the inviter's node predates the topic, so
+			// connecting started no sync: start it now, not at the next
+			// periodic round, for the new member to read at once.
+			n.spawn(func() { n.syncLogsWith(p) })
+		}
+		return state, err
 	}
 	// A node that no longer admits us (the invitation revoked or used
 	// meanwhile) refuses the connection itself: we cannot tell that from

@@ -292,3 +292,20 @@ func TestSyncRefusesAPageGoingBackwards(t *testing.T) {
 		t.Fatal("the node keeps asking a peer whose pages go backwards")
 	}
 }
+
+// A member that joins fetches what it may read at once: periodic sync is
+// off, and nothing is published after the join, so only the sync the
+// join starts can bring the earlier bulletins.
+func TestJoinFetchesEarlierBulletinsAtOnce(t *testing.T) {
+	interval := syncInterval
+	t.Cleanup(func() { syncInterval = interval }) // after the nodes are closed
+	syncInterval = time.Hour
+	nodes, id := federation(t, 1, "document-fraud")
+	a := nodes[0]
+	publishSeries(t, a, id, 40, "before the join")
+	b := startNode(t, "Joiner", "BRA")
+	invite(t, a, b, id)
+	eventually(t, 20*time.Second, "the new member never fetched the bulletins published before it joined", func() bool {
+		return len(listing(t, b, id)) == 40
+	})
+}

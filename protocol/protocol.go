@@ -23,7 +23,7 @@ const (
 // default) with room left for the pubsub framing and StrictSign signature.
 const (
 	MaxEnvelopeBytes = 960 << 10
-	MaxLogEntryBytes = 256 << 10
+	MaxLogEntryBytes = 512 << 10
 )
 
 // TopicString returns the GossipSub topic on which a topic's envelopes

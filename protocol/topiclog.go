@@ -43,8 +43,9 @@ const (
 	MaxWrappedKeyBytes = 8 << 10 // one age-encrypted epoch identity
 	// MaxMembers bounds a topic so that a rotate entry, which carries about
 	// 1.8 KB per member, always fits in MaxLogEntryBytes: a topic too big
-	// to rotate could never remove anyone.
-	MaxMembers = 128
+	// to rotate could never remove anyone. 256 holds every Member State of
+	// the United Nations (193) and the international bodies beside them.
+	MaxMembers = 256
 )
 
 // maxClockSkew is how far an entry's timestamp may go back from its

@@ -34,6 +34,7 @@ type config struct {
 	tpFine  int
 
 	missed, ingestWorkers int
+	joinBulletins         int
 	crypto4k, crypto256k  int
 
 	rssBulletins, rssWorkers, rssTopics int
@@ -45,7 +46,7 @@ type config struct {
 }
 
 // groups are the names -scenarios accepts, one per kind of measurement.
-var groups = []string{"latency", "throughput", "ingest", "crypto", "catchup", "rss", "interop", "search"}
+var groups = []string{"latency", "throughput", "ingest", "catchup", "join", "crypto", "rss", "interop", "search"}
 
 // quickValues replace the defaults under -quick, for flags not given
 // explicitly: small enough that CI runs the whole harness in under a
@@ -53,7 +54,7 @@ var groups = []string{"latency", "throughput", "ingest", "crypto", "catchup", "r
 var quickValues = map[string]string{
 	"nodes": "5", "msgs": "40", "rate": "20", "drain": "5s",
 	"tp-start": "50", "tp-max": "400", "tp-step": "1s", "tp-fine": "0",
-	"missed": "300", "ingest-workers": "16", "crypto-4k": "30", "crypto-256k": "5",
+	"missed": "300", "ingest-workers": "16", "join-bulletins": "200", "crypto-4k": "30", "crypto-256k": "5",
 	"rss-bulletins": "2000", "settle": "1s", "interop-bulletins": "500",
 	"search-bulletins": "2000",
 }
@@ -83,6 +84,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	c.latencyFlags(fs, &nodes)
 	c.throughputFlags(fs)
 	fs.IntVar(&c.missed, "missed", 10000, "bulletins a stopped member misses, then catches up on by sync (catchup-10k) and ingests (ingest)")
+	fs.IntVar(&c.joinBulletins, "join-bulletins", 1000, "bulletins a topic holds when a member joins it (join-1k)")
 	fs.IntVar(&c.ingestWorkers, "ingest-workers", 64, "concurrent Ingest callers (group commit batches them)")
 	fs.IntVar(&c.crypto4k, "crypto-4k", 300, "iterations of the 4 KiB crypto scenario")
 	fs.IntVar(&c.crypto256k, "crypto-256k", 60, "iterations of the 256 KiB crypto scenario")
@@ -166,8 +168,8 @@ func (c *config) finish(nodes, scenarios string) error {
 		return fmt.Errorf("-publishers, -msgs and -rate must be positive")
 	case c.tpNodes < 2 || c.tpStart <= 0 || c.tpMax < c.tpStart:
 		return fmt.Errorf("-tp-nodes must be at least 2 and -tp-start positive, at most -tp-max")
-	case c.missed < 1 || c.ingestWorkers < 1 || c.crypto4k < 1 || c.crypto256k < 1:
-		return fmt.Errorf("-missed, -ingest-workers, -crypto-4k and -crypto-256k must be positive")
+	case c.missed < 1 || c.ingestWorkers < 1 || c.joinBulletins < 1 || c.crypto4k < 1 || c.crypto256k < 1:
+		return fmt.Errorf("-missed, -ingest-workers, -join-bulletins, -crypto-4k and -crypto-256k must be positive")
 	case c.rssCap < 0:
 		return fmt.Errorf("-rss-cap must be 0 (no cap) or a number of MiB")
 	case c.rssBulletins < 1 || c.rssWorkers < 1 || c.rssTopics < 1:

@@ -74,6 +74,7 @@ var scenarios = []scenario{
 	{[]string{"latency"}, benchLatency},
 	{[]string{"throughput"}, benchThroughput},
 	{[]string{"ingest", "catchup"}, benchMissed}, // one setup for both
+	{[]string{"join"}, benchJoin},
 	{[]string{"crypto"}, benchCrypto},
 	{[]string{"rss"}, benchRSS},
 	{[]string{"interop"}, benchInterop},

@@ -59,7 +59,7 @@ func TestQuickReport(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"latency-p50-n5", "latency-p99-n5", "delivery-ratio-n5", "throughput", "ingest",
-		"crypto-4k", "crypto-256k", "catchup-10k", "rss-idle", "rss-100k"} {
+		"crypto-4k", "crypto-256k", "catchup-10k", "join-1k", "rss-idle", "rss-100k"} {
 		if !seen[want] {
 			t.Errorf("scenario %s missing from the report", want)
 		}

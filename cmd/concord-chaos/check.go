@@ -7,8 +7,9 @@ import (
 	"github.com/concordnet/concord/node/api"
 )
 
-// rssLimitKiB bounds each daemon's resident memory at the end.
-const rssLimitKiB = 400 << 10
+// anonLimitKiB bounds each daemon's private resident memory at the end
+// (see memory).
+const anonLimitKiB = 400 << 10
 
 // invariant is one checked promise and what violates it.
 type invariant struct {

@@ -191,24 +191,39 @@ func (d *daemon) unmount() error {
 	return syscall.Unmount(d.mnt, syscall.MNT_DETACH)
 }
 
-// rssKiB reads VmRSS from /proc.
-func (d *daemon) rssKiB() (int, error) {
+// memory is a daemon's resident memory in KiB: all of it (VmRSS), and
+// its private part (RssAnon). VmRSS also counts the pages of the home's
+// files that Badger maps, which on a tmpfs are the files themselves,
+// bounded by the mount's size; what grows without bound, if anything,
+// is private.
+type memory struct{ rss, anon int }
+
+// memKiB reads VmRSS and RssAnon from /proc.
+func (d *daemon) memKiB() (memory, error) {
+	var m memory
 	p, _ := d.proc()
 	if p == nil {
-		return 0, errors.New("no process")
+		return m, errors.New("no process")
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid))
 	if err != nil {
-		return 0, err
+		return m, err
 	}
+	found := 0
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			var kib int
-			_, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kib)
-			return kib, err
+		for field, v := range map[string]*int{"VmRSS:": &m.rss, "RssAnon:": &m.anon} {
+			if rest, ok := strings.CutPrefix(line, field); ok {
+				if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", v); err != nil {
+					return m, fmt.Errorf("%s %q: %w", field, rest, err)
+				}
+				found++
+			}
 		}
 	}
-	return 0, errors.New("no VmRSS")
+	if found != 2 {
+		return m, errors.New("no VmRSS or RssAnon in /proc/PID/status")
+	}
+	return m, nil
 }
 
 // restartWithClock stops the daemon cleanly and starts it again with its

@@ -132,8 +132,8 @@ type view struct {
 	statusErr error
 	bulletins map[string]api.Bulletin // by ID (sealed: by envelope ID)
 	listErr   error
-	rssKiB    int
-	rssErr    error
+	mem       memory
+	memErr    error
 	alive     bool
 }
 
@@ -145,7 +145,7 @@ func (c *chaos) snapshot(ctx context.Context) []view {
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		v.alive = d.alive()
-		v.rssKiB, v.rssErr = d.rssKiB()
+		v.mem, v.memErr = d.memKiB()
 		v.status, v.statusErr = d.api.Status(ctx)
 		v.bulletins = map[string]api.Bulletin{}
 		topics, err := d.api.Topics(ctx)

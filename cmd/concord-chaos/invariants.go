@@ -205,7 +205,7 @@ func (c *chaos) checkEntry(inv *invariant, x *index, p *op, b api.Bulletin, e in
 
 // 6. Every daemon alive, answering, within its memory bound.
 func (c *chaos) checkAlive(views []view) *invariant {
-	inv := &invariant{name: fmt.Sprintf("every daemon alive, answering, VmRSS below %d MiB", rssLimitKiB>>10)}
+	inv := &invariant{name: fmt.Sprintf("every daemon alive, answering, private memory (RssAnon) below %d MiB", anonLimitKiB>>10)}
 	for i, v := range views {
 		switch {
 		case !v.alive:
@@ -214,10 +214,10 @@ func (c *chaos) checkAlive(views []view) *invariant {
 			inv.fail(nil, []int{i}, "node %d: status: %v", i, v.statusErr)
 		case v.listErr != nil:
 			inv.fail(nil, []int{i}, "node %d: list: %v", i, v.listErr)
-		case v.rssErr != nil:
-			inv.fail(nil, []int{i}, "node %d: VmRSS: %v", i, v.rssErr)
-		case v.rssKiB > rssLimitKiB:
-			inv.fail(nil, []int{i}, "node %d: VmRSS %d MiB", i, v.rssKiB>>10)
+		case v.memErr != nil:
+			inv.fail(nil, []int{i}, "node %d: memory: %v", i, v.memErr)
+		case v.mem.anon > anonLimitKiB:
+			inv.fail(nil, []int{i}, "node %d: RssAnon %d MiB (VmRSS %d MiB)", i, v.mem.anon>>10, v.mem.rss>>10)
 		}
 	}
 	return inv

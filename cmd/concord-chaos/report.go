@@ -77,14 +77,14 @@ func (c *chaos) summary(took time.Duration, convErr error) {
 	}
 	var rss []string
 	for _, d := range c.nodes {
-		kib, err := d.rssKiB()
+		m, err := d.memKiB()
 		if err != nil {
 			rss = append(rss, fmt.Sprintf("n%d ?", d.i))
 			continue
 		}
-		rss = append(rss, fmt.Sprintf("n%d %d MiB", d.i, kib>>10))
+		rss = append(rss, fmt.Sprintf("n%d %d/%d", d.i, m.anon>>10, m.rss>>10))
 	}
-	fmt.Fprintf(out, "VmRSS: %s\n", strings.Join(rss, ", "))
+	fmt.Fprintf(out, "memory, MiB RssAnon/VmRSS: %s\n", strings.Join(rss, ", "))
 }
 
 // explain prints the first violations of inv with the operations and the

@@ -154,15 +154,32 @@ func (l *Log) Entries(f Filter, fn func(Entry) error) error {
 // errStop ends a walk early.
 var errStop = errors.New("stop")
 
+// pruneBatch bounds the entries one PruneAudit drops, to keep a store
+// transaction small.
+const pruneBatch = 1000
+
 // Prune drops the entries older than cutoff, keeping as anchor the index
 // and hash of the last one dropped so that Verify walks on from it. It
 // returns how many it dropped.
 func (l *Log) Prune(cutoff time.Time) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	total := 0
+	for {
+		n, more, err := l.pruneSome(cutoff)
+		total += n
+		if err != nil || !more {
+			return total, err
+		}
+	}
+}
+
+// pruneSome drops up to pruneBatch entries older than cutoff, with their
+// anchor in the same transaction; more says whether it stopped at the
+// batch's bound.
+func (l *Log) pruneSome(cutoff time.Time) (n int, more bool, err error) {
 	var last *Head
-	n := 0
-	err := l.b.AuditEntries(0, func(idx uint64, raw []byte) error {
+	err = l.b.AuditEntries(0, func(idx uint64, raw []byte) error {
 		var e Entry
 		if err := json.Unmarshal(raw, &e); err != nil {
 			return fmt.Errorf("audit entry %d is unreadable, pruning stops (run concord audit verify): %v", idx, err)
@@ -170,15 +187,19 @@ func (l *Log) Prune(cutoff time.Time) (int, error) {
 		if !e.Time.Before(cutoff) {
 			return errStop
 		}
+		if n == pruneBatch {
+			more = true
+			return errStop
+		}
 		last, n = &Head{Index: idx, Hash: e.Hash}, n+1
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
-		return 0, err
+		return 0, false, err
 	}
 	if last == nil {
-		return 0, nil
+		return 0, false, nil
 	}
 	anchor, _ := json.Marshal(last)
-	return n, l.b.PruneAudit(last.Index+1, anchor)
+	return n, more, l.b.PruneAudit(last.Index+1, anchor)
 }

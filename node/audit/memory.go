@@ -7,8 +7,8 @@ import (
 
 // Memory is a Backend in memory, for tests.
 type Memory struct {
-	mu      sync.Mutex
-	Stored  map[uint64][]byte
+	mu     sync.Mutex
+	Stored map[uint64][]byte
 	anchor []byte
 }
 

@@ -3,6 +3,7 @@ package localapi
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"sync/atomic"
 
@@ -120,6 +121,9 @@ func (a *Access) guard(pattern string, h http.Handler) http.Handler {
 		} else if q := r.URL.RawQuery; q != "" {
 			e.Detail = clip(q, 512)
 		}
+		if e.Topic == "" && r.Method == http.MethodPost {
+			e.Topic = peekTopic(r)
+		}
 		if !allows(held, rule.Role) {
 			writeError(w, api.Errorf(api.Forbidden, "%s", refusal(actionName(rule), rule.Role, c, held)))
 			e.Outcome, e.Class = audit.Refused, string(api.Forbidden)
@@ -156,6 +160,23 @@ func clip(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// peekTopic reads the "topic" of a JSON request body (publish names its
+// topic there) and leaves the body to be read again.
+func peekTopic(r *http.Request) string {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), r.Body))
+	if err != nil {
+		return ""
+	}
+	var v struct {
+		Topic string `json:"topic"`
+	}
+	if json.Unmarshal(b, &v) != nil {
+		return ""
+	}
+	return clip(v.Topic, 128)
 }
 
 // record appends e unless the rule records nothing.
@@ -211,10 +232,17 @@ func (r *recorder) finish(e *audit.Entry) {
 	if r.status == 0 || r.status < 300 {
 		e.Outcome = audit.OK
 		var v struct {
-			ID string `json:"id"`
+			ID    string `json:"id"`
+			Topic string `json:"topic"`
 		}
-		if r.keep && json.Unmarshal(r.body.Bytes(), &v) == nil && v.ID != "" && e.Bulletin == "" {
+		if !r.keep || json.Unmarshal(r.body.Bytes(), &v) != nil {
+			return
+		}
+		if v.ID != "" && e.Bulletin == "" {
 			e.Bulletin = clip(v.ID, 128)
+		}
+		if len(v.Topic) == 64 { // the resolved topic ID, over the reference asked
+			e.Topic = v.Topic
 		}
 		return
 	}

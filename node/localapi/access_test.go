@@ -114,8 +114,8 @@ func TestRolesAndRefusals(t *testing.T) {
 	got := entries(t, a)
 	want := []struct{ user, action, outcome, topic, bulletin string }{
 		{"bob", "list", audit.OK, "t1", ""},
-		{"bob", "publish", audit.Refused, "", ""},
-		{"alice", "publish", audit.OK, "", "new"}, // the ID from the answer
+		{"bob", "publish", audit.Refused, "t1", ""}, // the topic from the body
+		{"alice", "publish", audit.OK, "t1", "new"}, // the ID from the answer
 		{"alice", "topic-admin", audit.Refused, "", ""},
 		{"carol", "list", audit.Refused, "", ""},
 		{"carol", "audit-verify", audit.OK, "", ""},

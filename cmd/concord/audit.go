@@ -169,4 +169,3 @@ the line with "hash" empty, and each prev the hash of the line before.`,
 	c.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
 	return c
 }
-

@@ -15,6 +15,7 @@ type Memory struct {
 // NewMemory returns an empty Memory.
 func NewMemory() *Memory { return &Memory{Stored: map[uint64][]byte{}} }
 
+// PutAudit implements Backend.
 func (m *Memory) PutAudit(index uint64, entry []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -31,6 +32,7 @@ func (m *Memory) keys() []uint64 {
 	return ks
 }
 
+// AuditEntries implements Backend.
 func (m *Memory) AuditEntries(from uint64, fn func(uint64, []byte) error) error {
 	m.mu.Lock()
 	ks := m.keys()
@@ -49,6 +51,7 @@ func (m *Memory) AuditEntries(from uint64, fn func(uint64, []byte) error) error 
 	return nil
 }
 
+// LastAudit implements Backend.
 func (m *Memory) LastAudit() (uint64, []byte, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -60,6 +63,7 @@ func (m *Memory) LastAudit() (uint64, []byte, bool, error) {
 	return k, m.Stored[k], true, nil
 }
 
+// PruneAudit implements Backend.
 func (m *Memory) PruneAudit(before uint64, anchor []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -72,6 +76,7 @@ func (m *Memory) PruneAudit(before uint64, anchor []byte) error {
 	return nil
 }
 
+// AuditAnchor implements Backend.
 func (m *Memory) AuditAnchor() ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -11,12 +11,21 @@ import (
 )
 
 // apiHandler is the local API on this node, with its metrics and, for
-// operators chasing memory or CPU, Go's profiles: the socket is the
-// daemon user's alone, like every other route.
+// operators chasing memory or CPU, Go's profiles, every route behind the
+// roles of [api.roles] and recorded in the audit log (access.go).
 func (n *Node) apiHandler() http.Handler {
-	return localapi.Handler(n.Service(),
-		localapi.WithHandler(api.RouteMetrics, promhttp.HandlerFor(n.metrics.registry, promhttp.HandlerOpts{})),
-		localapi.WithHandler("GET /debug/pprof/", http.HandlerFunc(pprof.Index)),
-		localapi.WithHandler("GET /debug/pprof/profile", http.HandlerFunc(pprof.Profile)),
-	)
+	opts := []localapi.Option{localapi.WithAccess(n.access)}
+	for pattern, h := range n.apiExtras() {
+		opts = append(opts, localapi.WithHandler(pattern, h))
+	}
+	return localapi.Handler(n.Service(), opts...)
+}
+
+// apiExtras are the routes served beside the Service's.
+func (n *Node) apiExtras() map[string]http.Handler {
+	return map[string]http.Handler{
+		api.RouteMetrics:           promhttp.HandlerFor(n.metrics.registry, promhttp.HandlerOpts{}),
+		"GET /debug/pprof/":        http.HandlerFunc(pprof.Index),
+		"GET /debug/pprof/profile": http.HandlerFunc(pprof.Profile),
+	}
 }

@@ -32,6 +32,8 @@ type Config struct {
 	Metrics MetricsConfig `toml:"metrics"`
 	Search  SearchConfig  `toml:"search"`
 	Alerts  AlertsConfig  `toml:"alerts"`
+	API     APIConfig     `toml:"api"`
+	Audit   AuditConfig   `toml:"audit"`
 }
 
 // MetricsConfig sets the optional Prometheus listener. The API socket
@@ -159,6 +161,12 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Alerts.validate(); err != nil {
+		return err
+	}
+	if err := c.API.validate(); err != nil {
+		return err
+	}
+	if err := c.Audit.validate(); err != nil {
 		return err
 	}
 	return c.Limits.validate()
@@ -298,6 +306,35 @@ exclude = {{list .Search.Exclude}}
 # Empty: none; alerts are kept by the node either way.
 exec = {{printf "%q" .Alerts.Exec}}
 file = {{printf "%q" .Alerts.File}}
+
+[api]
+# OS group whose members may connect to the local API socket: the socket
+# becomes group-owned, mode 0660, and the home group-owned, mode 0710 (to
+# pass through to the socket, not to list or read it). The daemon's user
+# must belong to the group. Empty: the socket is the daemon's user's
+# alone (0600). Who may do what is [api.roles]; see docs/operations.md,
+# Several analysts.
+group = {{printf "%q" .API.Group}}
+
+[api.roles]
+# Roles by OS user name or "group:NAME", identified by the socket's peer
+# credentials: reader (list, show, search, watch, alerts), analyst (also
+# publish, revise, revoke, import, watchlists), admin (everything: topics,
+# invitations, join, backup), auditor (the audit log, status and id).
+# The daemon's own user and root are always admin; anyone else without a
+# role is refused everything. Read at start: restart the daemon to apply
+# changes. For example:
+#   admin = ["alice"]
+#   analyst = ["bob", "group:analysts"]
+#   reader = ["group:concord"]
+#   auditor = ["carol"]
+{{range $role, $members := .API.Roles}}{{$role}} = {{list $members}}
+{{end}}
+[audit]
+# Days the audit log (concord audit) keeps an entry; 0 keeps every entry.
+# Pruning keeps the hash of the last dropped entry, so concord audit
+# verify still checks the chain from there.
+retention_days = {{.Audit.RetentionDays}}
 `))
 
 func tomlList(items []string) string {

@@ -21,7 +21,8 @@ import (
 //	keys/         member, age, peer and store keys (0700, files 0600)
 //	db/           the Badger database
 //	daemon.lock   held by the running daemon
-//	concord.sock  the local API socket (0600) while the daemon runs
+//	concord.sock  the local API socket (0600, 0660 for [api] group) while the daemon runs
+//	audit.head    the audit chain's head, index and hash (0600; access.go)
 type Home string
 
 // Paths inside a home.

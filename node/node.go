@@ -21,6 +21,7 @@ import (
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/localapi"
 	"github.com/concordnet/concord/node/store"
 	cprotocol "github.com/concordnet/concord/protocol"
 )
@@ -44,6 +45,7 @@ type Node struct {
 	host   host.Host
 	ps     *pubsub.PubSub
 	api    *http.Server
+	access *localapi.Access // roles and the audit log of the local API (access.go)
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -112,6 +114,9 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	}
 	n.store.SetDiskReserve(cfg.Disk.reserveBytes())
 	n.store.SetAuthorQuota(uint64(cfg.Limits.AuthorQuotaMiB) << 20)
+	if err = n.openAccess(); err != nil {
+		return nil, err
+	}
 	if n.host, err = newHost(id, cfg.Network.Listen, gater{n}); err != nil {
 		return nil, err
 	}
@@ -139,6 +144,7 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	n.spawn(n.retentionLoop)
 	n.spawn(n.diskLoop)
 	n.spawn(n.alertLoop) // watchlists and alerts follow the change feed (alerts.go)
+	n.spawn(n.auditRetentionLoop)
 	log.Info("daemon started", "home", string(h), "member", id.MemberID(), "peer", id.PeerID().String(), "addrs", n.Addrs())
 	return n, nil
 }
@@ -231,7 +237,8 @@ func (n *Node) dialBootstrap() {
 	}
 }
 
-// serveAPI listens on the home's Unix socket, mode 0600.
+// serveAPI listens on the home's Unix socket, mode 0600 (0660 for
+// [api] group), and learns each caller from the socket (access.go).
 func (n *Node) serveAPI() error {
 	sock := n.home.Socket()
 	os.Remove(sock) // stale from a crash: we hold the lock, so it is ours
@@ -239,11 +246,11 @@ func (n *Node) serveAPI() error {
 	if err != nil {
 		return fmt.Errorf("API socket %s: %w", sock, err)
 	}
-	if err := os.Chmod(sock, 0o600); err != nil {
+	if err := n.openSocket(sock); err != nil {
 		ln.Close()
 		return err
 	}
-	n.api = &http.Server{Handler: n.apiHandler(), ReadHeaderTimeout: 10 * time.Second}
+	n.api = &http.Server{Handler: n.apiHandler(), ReadHeaderTimeout: 10 * time.Second, ConnContext: n.connContext}
 	n.spawn(func() {
 		if err := n.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("API server stopped", "err", err)

@@ -90,6 +90,7 @@ else ~/.concord.`,
 	for _, c := range []*cobra.Command{
 		newInitCmd(g), newDaemonCmd(g), newIDCmd(g), newStatusCmd(g), newPeersCmd(g), newConnectCmd(g), newDemoCmd(g), newBackupCmd(g), newRestoreCmd(g), newVersionCmd(g),
 		newReindexCmd(g),
+		newAuditCmd(g),
 	} {
 		c.GroupID = "node"
 		root.AddCommand(c)

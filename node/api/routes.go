@@ -37,6 +37,8 @@ const (
 	RouteRemoveWatch = "DELETE /v1/watchlist/{id}"
 	RouteAlerts      = "GET /v1/alerts"
 	RouteWatchAlerts = "GET /v1/alerts/watch"
+	RouteAudit       = "GET /v1/audit"
+	RouteAuditVerify = "GET /v1/audit/verify"
 )
 
 // Path wildcards of the routes.

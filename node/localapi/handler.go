@@ -8,24 +8,43 @@ import (
 )
 
 // Option adds to what Handler serves.
-type Option func(*http.ServeMux)
+type Option func(*options)
+
+// options are what the Options chose: extra routes, and access control.
+type options struct {
+	extra  []extraRoute
+	access *Access
+}
+
+type extraRoute struct {
+	pattern string
+	h       http.Handler
+}
 
 // WithHandler serves h on pattern ("METHOD PATH", as http.ServeMux takes
 // it): routes whose work is not the Service's, such as metrics or
 // profiles.
 func WithHandler(pattern string, h http.Handler) Option {
-	return func(mux *http.ServeMux) { mux.Handle(pattern, h) }
+	return func(o *options) { o.extra = append(o.extra, extraRoute{pattern, h}) }
 }
 
 // Handler serves the local API on svc: every api.Route*, metrics aside
 // (pass it with WithHandler).
 func Handler(svc Service, opts ...Option) http.Handler {
-	mux := http.NewServeMux()
-	for route, h := range routes(svc) {
-		mux.Handle(route, h)
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
-	for _, o := range opts {
-		o(mux)
+	mux := http.NewServeMux()
+	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, o.access.guard(pattern, h)) }
+	for route, h := range routes(svc) {
+		handle(route, h)
+	}
+	for _, e := range o.extra {
+		handle(e.pattern, e.h)
+	}
+	for route, h := range o.access.routes() {
+		handle(route, h)
 	}
 	return mux
 }

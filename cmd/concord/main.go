@@ -100,6 +100,7 @@ else ~/.concord.`,
 		newWatchlistCmd(g), newAlertsCmd(g),
 		newExportCmd(g), newImportCmd(g),
 		newSearchCmd(g), newRelatedCmd(g),
+		newEnvelopesCmd(g),
 	} {
 		c.GroupID = "analyst"
 		root.AddCommand(c)

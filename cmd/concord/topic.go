@@ -23,7 +23,7 @@ Wherever a command takes TOPIC, give the topic ID, a unique prefix of it
 (4 characters or more) or the topic's exact name.`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("unknown command %q for %s: use create, list, members, invite, join, uninvite, remove, rotate, role or leave (see `%s --help`)", args[0], c.CommandPath(), c.CommandPath())}
+				return usageError{fmt.Errorf("unknown command %q for %s: use create, list, members, invite, join, uninvite, remove, rotate, role, leave or log (see `%s --help`)", args[0], c.CommandPath(), c.CommandPath())}
 			}
 			return nil
 		},
@@ -31,7 +31,8 @@ Wherever a command takes TOPIC, give the topic ID, a unique prefix of it
 	}
 	c.AddCommand(newTopicCreateCmd(g), newTopicListCmd(g), newTopicMembersCmd(g),
 		newTopicInviteCmd(g), newTopicJoinCmd(g), newTopicUninviteCmd(g), newTopicRemoveCmd(g),
-		newTopicRotateCmd(g), newTopicRoleCmd(g), newTopicLeaveCmd(g))
+		newTopicRotateCmd(g), newTopicRoleCmd(g), newTopicLeaveCmd(g),
+		newTopicLogCmd(g))
 	return c
 }
 

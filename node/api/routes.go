@@ -37,6 +37,10 @@ const (
 	RouteRemoveWatch = "DELETE /v1/watchlist/{id}"
 	RouteAlerts      = "GET /v1/alerts"
 	RouteWatchAlerts = "GET /v1/alerts/watch"
+
+	// Raw exports for auditors (ndjson streams).
+	RouteTopicLog  = "GET /v1/topics/{topic}/log"
+	RouteEnvelopes = "GET /v1/topics/{topic}/envelopes"
 )
 
 // Path wildcards of the routes.

@@ -192,3 +192,8 @@ func (c *Client) TopicLog(ctx context.Context, topic string) (*Stream[LogEntry],
 func (c *Client) Envelopes(ctx context.Context, topic string, q EnvelopeQuery) (*Stream[RawEnvelope], error) {
 	return newStream[RawEnvelope](c.stream(ctx, RouteEnvelopes, q.Values(), topic))
 }
+
+// SetPolicy changes a topic's history policy.
+func (c *Client) SetPolicy(ctx context.Context, topic string, req PolicyRequest) (LogChange, error) {
+	return get[LogChange](ctx, c, RoutePolicy, nil, req, topic)
+}

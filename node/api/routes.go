@@ -41,6 +41,9 @@ const (
 	// Raw exports for auditors (ndjson streams).
 	RouteTopicLog  = "GET /v1/topics/{topic}/log"
 	RouteEnvelopes = "GET /v1/topics/{topic}/envelopes"
+
+	// The history policy of a topic (admins).
+	RoutePolicy = "POST /v1/topics/{topic}/policy"
 )
 
 // Path wildcards of the routes.

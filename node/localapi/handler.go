@@ -72,6 +72,7 @@ func routes(svc Service) map[string]http.Handler {
 			func(err error) api.LogEntry { return api.LogEntry{Error: err.Error()} }),
 		api.RouteEnvelopes: exportOn(api.PathTopic, api.ParseEnvelopeQuery, svc.Envelopes,
 			func(err error) api.RawEnvelope { return api.RawEnvelope{Error: err.Error()} }),
+		api.RoutePolicy: postOn(api.PathTopic, svc.SetPolicy),
 	}
 }
 

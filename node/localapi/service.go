@@ -65,4 +65,7 @@ type Service interface {
 	// topic or author), and keep memory bounded however large the topic.
 	TopicLog(ctx context.Context, topic string, send func(api.LogEntry) error) error
 	Envelopes(ctx context.Context, topic string, q api.EnvelopeQuery, send func(api.RawEnvelope) error) error
+
+	// SetPolicy changes a topic's history policy (admins).
+	SetPolicy(ctx context.Context, topic string, req api.PolicyRequest) (api.LogChange, error)
 }

@@ -1,9 +1,11 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -75,6 +77,15 @@ func (n *Node) appendEntry(state *protocol.TopicState, typ string, now time.Time
 
 // invite issues an invitation for the member of card to join topic t.
 func (n *Node) invite(ctx context.Context, t *topic, card *crypto.Card, role string, ttl time.Duration) (*crypto.Invitation, error) {
+	return n.inviteWith(ctx, t, card, role, ttl, "")
+}
+
+// inviteWith is invite with a history policy for this invitee alone
+// (empty: the topic's, when the invitee joins).
+func (n *Node) inviteWith(ctx context.Context, t *topic, card *crypto.Card, role string, ttl time.Duration, history string) (*crypto.Invitation, error) {
+	if err := checkHistory(history); err != nil {
+		return nil, err
+	}
 	state, _ := t.snapshot()
 	me := n.id.MemberID()
 	if !state.IsAdmin(me) {
@@ -93,6 +104,7 @@ func (n *Node) invite(ctx context.Context, t *topic, card *crypto.Card, role str
 		return nil, api.Classify(api.Invalid, err)
 	}
 	pending := storePending(state.ID, inv)
+	pending.History = history
 	if err := n.store.PutPending(ctx, inv.Nonce, pending); err != nil {
 		return nil, err
 	}
@@ -112,7 +124,8 @@ func (n *Node) acceptJoin(ctx context.Context, inv *crypto.Invitation, card *cry
 	if t == nil {
 		return nil, fmt.Errorf("this node no longer belongs to topic %x…", inv.Topic[:6])
 	}
-	if _, err := n.store.Pending(inv.Nonce); err != nil {
+	pending, err := n.store.Pending(inv.Nonce)
+	if err != nil {
 		return nil, fmt.Errorf("invitation %s is unknown here or was already used or revoked; ask for a new one", inv.NonceHex())
 	}
 	if err := inv.CheckFor(card, n.now()); err != nil {
@@ -127,27 +140,34 @@ func (n *Node) acceptJoin(ctx context.Context, inv *crypto.Invitation, card *cry
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	next := t.state.Clone()
-	key := t.keys[next.Epoch]
-	if key == nil {
+	if t.keys[next.Epoch] == nil {
 		return nil, fmt.Errorf("this node lacks the key of epoch %d of topic %q", next.Epoch, next.Name)
 	}
-	err := n.appendEntry(next, protocol.EntryAdd, n.now(), func(e *protocol.LogEntry) error {
-		wrapped, err := crypto.WrapEpochKey(key, card.Recipient())
-		e.Add = &protocol.Add{Card: card.Raw, Role: inv.Role, Nonce: inv.Nonce, Key: wrapped}
+	// The history granted: the invitation's override, else the policy.
+	history := cmp.Or(pending.History, next.HistoryOf())
+	var newKey *crypto.EpochKey
+	err = n.appendEntry(next, protocol.EntryAdd, n.now(), func(e *protocol.LogEntry) error {
+		e.Add = &protocol.Add{Card: card.Raw, Role: inv.Role, Nonce: inv.Nonce}
+		newKey, err = grantAdd(next, t.keys, e.Add, card, history)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := n.saveTopic(ctx, next, next.Len-1, t.keys, t.joined); err != nil {
+	keys := t.keys
+	if newKey != nil {
+		keys = cloneKeys(keys)
+		keys[newKey.Epoch] = newKey
+	}
+	if err := n.saveTopic(ctx, next, next.Len-1, keys, t.joined); err != nil {
 		return nil, err
 	}
-	t.state = next
+	t.state, t.keys = next, keys
 	if err := n.store.DeletePending(ctx, inv.Nonce); err != nil {
 		n.log.Warn("could not forget a used invitation", "nonce", inv.NonceHex(), "err", err)
 	}
 	n.announce(t, next.Entries[next.Len-1])
-	n.log.Info("member joined", "topic", next.ID.String(), "member", card.ID, "name", card.Name, "country", card.Country)
+	n.log.Info("member joined", "topic", next.ID.String(), "member", card.ID, "name", card.Name, "country", card.Country, "history", history)
 	return next.Entries, nil
 }
 
@@ -176,10 +196,11 @@ func (n *Node) completeJoin(ctx context.Context, inv *crypto.Invitation, entries
 	if err != nil || key == nil {
 		return nil, fmt.Errorf("the inviter's log gives this member no usable key for epoch %d: %v", state.Epoch, err)
 	}
+	// With history all, the add wraps earlier epochs' keys to us too.
+	keys := n.keysFor(state, nil)
 	if t := n.topicByID(state.ID); t != nil {
-		return state, n.rejoin(ctx, t, state, key)
+		return state, n.rejoin(ctx, t, state, keys)
 	}
-	keys := map[uint64]*crypto.EpochKey{state.Epoch: key}
 	now := n.now()
 	if err := n.saveTopic(ctx, state, 0, keys, now); err != nil {
 		return nil, err
@@ -190,11 +211,11 @@ func (n *Node) completeJoin(ctx context.Context, inv *crypto.Invitation, entries
 
 // rejoin installs the log of a topic this node was removed from and has
 // been invited back to; it keeps the keys of the epochs it could read.
-func (n *Node) rejoin(ctx context.Context, t *topic, state *protocol.TopicState, key *crypto.EpochKey) error {
+func (n *Node) rejoin(ctx context.Context, t *topic, state *protocol.TopicState, granted map[uint64]*crypto.EpochKey) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	keys := cloneKeys(t.keys)
-	keys[key.Epoch] = key
+	maps.Copy(keys, granted)
 	if err := n.saveTopic(ctx, state, 0, keys, t.joined); err != nil {
 		return err
 	}

@@ -29,7 +29,10 @@ func (s *Service) Topics(context.Context) ([]api.Topic, error) {
 
 // CreateTopic creates a topic owned by this node's member.
 func (s *Service) CreateTopic(ctx context.Context, req api.CreateTopicRequest) (api.Topic, error) {
-	st, err := s.n.CreateTopic(ctx, req.Category, req.Name, protocol.Policy{MaxAgeDays: req.MaxAgeDays})
+	if err := checkHistory(req.History); err != nil {
+		return api.Topic{}, err
+	}
+	st, err := s.n.CreateTopic(ctx, req.Category, req.Name, protocol.Policy{MaxAgeDays: req.MaxAgeDays, History: storedPolicyHistory(req.History)})
 	if err != nil {
 		return api.Topic{}, classify(api.Internal, err)
 	}
@@ -87,11 +90,11 @@ func (s *Service) Invite(ctx context.Context, ref string, req api.InviteRequest)
 	if role == "" {
 		role = protocol.RoleMember
 	}
-	inv, err := s.n.invite(ctx, t, card, role, ttl)
+	inv, err := s.n.inviteWith(ctx, t, card, role, ttl, req.History)
 	if err != nil {
 		return api.InviteResponse{}, classify(api.Internal, err)
 	}
-	return api.InviteResponse{Token: inv.Token(), Nonce: inv.NonceHex(), Invitee: card.ID, Expires: inv.Expires}, nil
+	return api.InviteResponse{Token: inv.Token(), Nonce: inv.NonceHex(), Invitee: card.ID, Expires: inv.Expires, History: req.History}, nil
 }
 
 // Remove removes a member from a topic.
@@ -168,6 +171,6 @@ func (n *Node) topicInfo(t *topic) api.Topic {
 	return api.Topic{
 		ID: s.ID.String(), Category: s.Category, Name: s.Name, PubSub: name, Owner: s.Owner,
 		Role: role, Epoch: s.Epoch, Members: len(s.Members), Peers: len(n.ps.ListPeers(name)),
-		LogLength: s.Len, MaxAgeDays: s.Policy.MaxAgeDays, Joined: t.joined.UTC(),
+		LogLength: s.Len, MaxAgeDays: s.Policy.MaxAgeDays, Joined: t.joined.UTC(), History: s.HistoryOf(),
 	}
 }

@@ -24,9 +24,10 @@ const (
 	EntryRole             = "role"
 	EntryRevokeInvitation = "revoke-invitation"
 	EntryLeave            = "leave"
+	EntryPolicy           = "policy"
 )
 
-var entryTypes = []string{EntryGenesis, EntryRotate, EntryAdd, EntryRemove, EntryRole, EntryRevokeInvitation, EntryLeave}
+var entryTypes = []string{EntryGenesis, EntryRotate, EntryAdd, EntryRemove, EntryRole, EntryRevokeInvitation, EntryLeave, EntryPolicy}
 
 // Member roles in a topic. Admins write the topic log; the owner is always
 // an admin. The one exception is a leave entry, which any member but the
@@ -70,6 +71,7 @@ type LogEntry struct {
 	Role             *RoleChange       `cbor:"role,omitempty"`
 	RevokeInvitation *RevokeInvitation `cbor:"revoke-invitation,omitempty"`
 	Leave            *Leave            `cbor:"leave,omitempty"`
+	Policy           *PolicyChange     `cbor:"policy,omitempty"`
 }
 
 // Genesis creates a topic. Owner is the owner's raw signed member card.
@@ -83,6 +85,9 @@ type Genesis struct {
 // Policy holds a topic's rules that every member applies locally.
 type Policy struct {
 	MaxAgeDays uint32 `cbor:"max_age_days"` // retention; 0 = no limit
+	// History is what a new member may read (history.go); absent means
+	// HistoryCurrentEpoch.
+	History string `cbor:"history,omitempty"`
 }
 
 // Rotate starts a new epoch. Keys wraps the epoch's age identity to every
@@ -101,11 +106,19 @@ type WrappedKey struct {
 
 // Add admits a member who holds an invitation. Key is the current epoch's
 // identity wrapped to the new member, so it can read from now on.
+//
+// History records the history granted (absent: HistoryCurrentEpoch). With
+// HistoryFromJoin, Rotate starts a new epoch wrapped to the members before
+// the add, and Key is that new epoch's identity; with HistoryAll, Past
+// wraps earlier epochs' identities to the new member (history.go).
 type Add struct {
-	Card  []byte `cbor:"card"`
-	Role  string `cbor:"role"`
-	Nonce []byte `cbor:"nonce"`
-	Key   []byte `cbor:"key"`
+	Card    []byte    `cbor:"card"`
+	Role    string    `cbor:"role"`
+	Nonce   []byte    `cbor:"nonce"`
+	Key     []byte    `cbor:"key"`
+	History string    `cbor:"history,omitempty"`
+	Rotate  *Rotate   `cbor:"rotate,omitempty"`
+	Past    []PastKey `cbor:"past,omitempty"`
 }
 
 // Remove expels a member and rotates in the same entry, so that no
@@ -206,7 +219,7 @@ func (e *Entry) checkPayloadPresence() error {
 	for typ, ok := range map[string]bool{
 		EntryGenesis: e.Genesis != nil, EntryRotate: e.Rotate != nil, EntryAdd: e.Add != nil,
 		EntryRemove: e.Remove != nil, EntryRole: e.Role != nil, EntryRevokeInvitation: e.RevokeInvitation != nil,
-		EntryLeave: e.Leave != nil,
+		EntryLeave: e.Leave != nil, EntryPolicy: e.Policy != nil,
 	} {
 		if ok {
 			present = append(present, typ)
@@ -277,6 +290,8 @@ func (e *Entry) checkPayload() error {
 		return checkRotate("remove.rotate", &r.Rotate)
 	case EntryLeave:
 		return e.checkLeave()
+	case EntryPolicy:
+		return checkHistory("policy.history", e.Policy.History, true)
 	case EntryRole:
 		if err := checkMemberField("role.member", e.Role.Member); err != nil {
 			return err
@@ -294,6 +309,9 @@ func (e *Entry) checkGenesis() error {
 	}
 	if err := crypto.CheckName(g.Name); err != nil {
 		return fieldErr("genesis.name", "%v", err)
+	}
+	if err := checkHistory("genesis.policy.history", g.Policy.History, false); err != nil {
+		return err
 	}
 	card, err := crypto.ParseCard(g.Owner)
 	if err != nil {
@@ -319,6 +337,9 @@ func (e *Entry) checkAdd() error {
 		return err
 	}
 	if err := checkWrappedKey("add.key", a.Key); err != nil {
+		return err
+	}
+	if err := checkAddHistory(a); err != nil {
 		return err
 	}
 	e.Card = card

@@ -652,6 +652,9 @@ func FuzzDecodeEntry(f *testing.F) {
 	deu := newTestMember(f, "BKA", "DEU")
 	tt.mustApply(tt.add(fra, deu, RoleMember, newNonce(f)))
 	tt.mustApply(tt.leave(deu, ""))
+	tt.mustApply(tt.setHistory(fra, HistoryAll))
+	tt.mustApply(tt.addWith(fra, newTestMember(f, "BKA", "DEU"), HistoryAll))
+	tt.mustApply(tt.addWith(fra, newTestMember(f, "Policia", "ESP"), HistoryFromJoin))
 	for _, raw := range tt.s.Entries {
 		f.Add(raw)
 	}

@@ -229,6 +229,8 @@ func (s *TopicState) checkPayload(e *Entry) error {
 		return s.checkRole(e)
 	case EntryLeave:
 		return s.checkLeave(e)
+	case EntryPolicy:
+		return s.checkPolicy(e)
 	default: // EntryRevokeInvitation; genesis was refused earlier
 		return s.checkNonceFree(e.RevokeInvitation.Nonce)
 	}
@@ -296,7 +298,7 @@ func (s *TopicState) checkAdd(e *Entry) error {
 			return fmt.Errorf("card of %s certifies node %s, which member %s already certifies", id, p, other)
 		}
 	}
-	return nil
+	return s.checkAddHistory(e.Add)
 }
 
 func (s *TopicState) checkNonceFree(n []byte) error {
@@ -360,7 +362,12 @@ func (s *TopicState) commit(e *Entry) {
 	case EntryRotate:
 		s.startEpoch(e.Rotate, e.Index)
 	case EntryAdd:
+		if e.Add.Rotate != nil { // history from-join: the new epoch first
+			s.startEpoch(e.Add.Rotate, e.Index)
+		}
 		s.commitAdd(e)
+	case EntryPolicy:
+		s.Policy.History = storedHistory(e.Policy.History)
 	case EntryRemove:
 		s.removeMember(e.Remove.Member, e.Index, e.Remove.LastSeq, e.Remove.LastID)
 		s.startEpoch(&e.Remove.Rotate, e.Index)
@@ -393,6 +400,11 @@ func (s *TopicState) commitAdd(e *Entry) {
 	i, _ := slices.BinarySearch(cur.Members, id)
 	cur.Members = slices.Insert(slices.Clone(cur.Members), i, id)
 	s.wrapped[s.Epoch][id] = e.Add.Key
+	// Past keys let the member read earlier epochs, not publish to them:
+	// the epochs' member sets are unchanged.
+	for _, k := range e.Add.Past {
+		s.wrapped[k.Epoch][id] = k.Key
+	}
 }
 
 // removeMember ends id's membership; the caller starts the next epoch.

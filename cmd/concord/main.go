@@ -101,6 +101,7 @@ else ~/.concord.`,
 		newWatchlistCmd(g), newAlertsCmd(g),
 		newExportCmd(g), newImportCmd(g),
 		newSearchCmd(g), newRelatedCmd(g),
+		newEnvelopesCmd(g),
 	} {
 		c.GroupID = "analyst"
 		root.AddCommand(c)

@@ -23,7 +23,7 @@ Wherever a command takes TOPIC, give the topic ID, a unique prefix of it
 (4 characters or more) or the topic's exact name.`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("unknown command %q for %s: use create, list, members, invite, join, uninvite, remove, rotate, role or leave (see `%s --help`)", args[0], c.CommandPath(), c.CommandPath())}
+				return usageError{fmt.Errorf("unknown command %q for %s: use create, list, members, invite, join, uninvite, remove, rotate, role, leave, log or policy (see `%s --help`)", args[0], c.CommandPath(), c.CommandPath())}
 			}
 			return nil
 		},
@@ -31,19 +31,26 @@ Wherever a command takes TOPIC, give the topic ID, a unique prefix of it
 	}
 	c.AddCommand(newTopicCreateCmd(g), newTopicListCmd(g), newTopicMembersCmd(g),
 		newTopicInviteCmd(g), newTopicJoinCmd(g), newTopicUninviteCmd(g), newTopicRemoveCmd(g),
-		newTopicRotateCmd(g), newTopicRoleCmd(g), newTopicLeaveCmd(g))
+		newTopicRotateCmd(g), newTopicRoleCmd(g), newTopicLeaveCmd(g),
+		newTopicLogCmd(g), newTopicPolicyCmd(g))
 	return c
 }
 
 func newTopicCreateCmd(g *globals) *cobra.Command {
-	var maxAge uint32
+	var (
+		maxAge  uint32
+		history string
+	)
 	c := &cobra.Command{
-		Use:   "create CATEGORY NAME [--max-age DAYS]",
+		Use:   "create CATEGORY NAME [--max-age DAYS] [--history from-join|current-epoch|all]",
 		Short: "Create a topic, owned by this member",
 		Long: `Create a topic in one crime category (see concord categories). This member
 becomes its owner and only admin. --max-age records in the topic's policy
 the maximum age, in days, of its bulletins (0: no limit); every member's
-node applies it once retention is enforced (docs/cli.md).`,
+node applies it once retention is enforced (docs/cli.md). --history records
+what a member that joins later may read of what was published before
+(default current-epoch: the key epoch current when it joins; from-join:
+nothing; all: every earlier epoch its inviter holds).`,
 		Example: `  concord topic create drug-trafficking "West Africa cocaine route"
   concord topic create money-laundering "Trade-based laundering" --max-age 365`,
 		Args: func(c *cobra.Command, args []string) error {
@@ -53,7 +60,10 @@ node applies it once retention is enforced (docs/cli.md).`,
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			t, err := call1(c.Context(), g, (*api.Client).CreateTopic, api.CreateTopicRequest{Category: args[0], Name: args[1], MaxAgeDays: maxAge})
+			if err := checkHistoryFlag(history); err != nil {
+				return err
+			}
+			t, err := call1(c.Context(), g, (*api.Client).CreateTopic, api.CreateTopicRequest{Category: args[0], Name: args[1], MaxAgeDays: maxAge, History: history})
 			if err != nil {
 				return err
 			}
@@ -66,6 +76,7 @@ node applies it once retention is enforced (docs/cli.md).`,
 		},
 	}
 	c.Flags().Uint32Var(&maxAge, "max-age", 0, "erase bulletins older than this many days (0: no limit)")
+	c.Flags().StringVar(&history, "history", "", "what a new member may read: from-join, current-epoch (default) or all")
 	return c
 }
 
@@ -121,14 +132,16 @@ func connected(m api.Member) string {
 }
 
 func newTopicInviteCmd(g *globals) *cobra.Command {
-	var cardPath, expires, role string
+	var cardPath, expires, role, history string
 	c := &cobra.Command{
-		Use:   "invite TOPIC --card FILE [--expires 72h] [--role member|admin]",
+		Use:   "invite TOPIC --card FILE [--expires 72h] [--role member|admin] [--history from-join|current-epoch|all]",
 		Short: "Invite a partner's member card to a topic (admins only)",
 		Long: `Issue an invitation for the member whose card is in FILE (the output of
 concord id --card on the partner's node; "-" reads it from stdin). The
 token, printed alone on stdout, only works for that member's node: send it
-to the partner, who runs concord topic join TOKEN before it expires.`,
+to the partner, who runs concord topic join TOKEN before it expires.
+--history overrides the topic's history policy for this invitee alone (see
+concord topic create); the add entry written when it joins records it.`,
 		Example: `  concord topic invite "West Africa cocaine route" --card esp.card
   concord topic invite 3f9a --card - --expires 24h --role admin < nga.card`,
 		Args: exactArgs(1),
@@ -137,6 +150,10 @@ to the partner, who runs concord topic join TOKEN before it expires.`,
 			if err != nil {
 				return err
 			}
+			if err := checkHistoryFlag(history); err != nil {
+				return err
+			}
+			req.History = history
 			resp, err := call2(c.Context(), g, (*api.Client).Invite, args[0], req)
 			if err != nil {
 				return err
@@ -153,6 +170,7 @@ to the partner, who runs concord topic join TOKEN before it expires.`,
 	c.Flags().StringVar(&cardPath, "card", "", `file holding the invitee's member card ("-" for stdin)`)
 	c.Flags().StringVar(&expires, "expires", "72h", "how long the invitation stays valid (a duration such as 72h or 30m)")
 	c.Flags().StringVar(&role, "role", "member", "role of the invitee: member or admin")
+	c.Flags().StringVar(&history, "history", "", "override the topic's history policy for this invitee: from-join, current-epoch or all")
 	return c
 }
 

@@ -180,3 +180,20 @@ func (c *Client) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 func (c *Client) WatchAlerts(ctx context.Context, q AlertQuery) (*Stream[Alert], error) {
 	return newStream[Alert](c.stream(ctx, RouteWatchAlerts, q.Values()))
 }
+
+// TopicLog streams every entry of a topic's log, in order, with its exact
+// bytes.
+func (c *Client) TopicLog(ctx context.Context, topic string) (*Stream[LogEntry], error) {
+	return newStream[LogEntry](c.stream(ctx, RouteTopicLog, nil, topic))
+}
+
+// Envelopes streams the envelopes this node holds on a topic, by author
+// and seq, with their exact bytes.
+func (c *Client) Envelopes(ctx context.Context, topic string, q EnvelopeQuery) (*Stream[RawEnvelope], error) {
+	return newStream[RawEnvelope](c.stream(ctx, RouteEnvelopes, q.Values(), topic))
+}
+
+// SetPolicy changes a topic's history policy.
+func (c *Client) SetPolicy(ctx context.Context, topic string, req PolicyRequest) (LogChange, error) {
+	return get[LogChange](ctx, c, RoutePolicy, nil, req, topic)
+}

@@ -39,6 +39,13 @@ const (
 	RouteWatchAlerts = "GET /v1/alerts/watch"
 	RouteAudit       = "GET /v1/audit"
 	RouteAuditVerify = "GET /v1/audit/verify"
+
+	// Raw exports for auditors (ndjson streams).
+	RouteTopicLog  = "GET /v1/topics/{topic}/log"
+	RouteEnvelopes = "GET /v1/topics/{topic}/envelopes"
+
+	// The history policy of a topic (admins).
+	RoutePolicy = "POST /v1/topics/{topic}/policy"
 )
 
 // Path wildcards of the routes.

@@ -18,6 +18,7 @@ type CreateTopicRequest struct {
 	Category   string `json:"category"`
 	Name       string `json:"name"`
 	MaxAgeDays uint32 `json:"max_age_days,omitempty"`
+	History    string `json:"history,omitempty"` // from-join, current-epoch (default) or all
 }
 
 // Topic describes a topic this node belongs to (GET /v1/topics).
@@ -34,6 +35,7 @@ type Topic struct {
 	LogLength  uint64    `json:"log_length"`
 	MaxAgeDays uint32    `json:"max_age_days,omitempty"`
 	Joined     time.Time `json:"joined"`
+	History    string    `json:"history"` // what a new member reads: from-join, current-epoch or all
 }
 
 // Member is one entry of GET /v1/topics/{topic}/members.
@@ -53,6 +55,7 @@ type InviteRequest struct {
 	Card    string `json:"card"`              // armored member card of the invitee
 	Expires string `json:"expires,omitempty"` // Go duration, default 72h
 	Role    string `json:"role,omitempty"`    // member (default) or admin
+	History string `json:"history,omitempty"` // overrides the topic's history policy for this invitee
 }
 
 // InviteResponse carries the token to hand to the invitee.
@@ -61,6 +64,12 @@ type InviteResponse struct {
 	Nonce   string    `json:"nonce"`
 	Invitee string    `json:"invitee"`
 	Expires time.Time `json:"expires"`
+	History string    `json:"history,omitempty"` // the override, if any
+}
+
+// PolicyRequest is POST /v1/topics/{topic}/policy.
+type PolicyRequest struct {
+	History string `json:"history"` // from-join, current-epoch or all
 }
 
 // JoinRequest is POST /v1/join.

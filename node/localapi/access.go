@@ -61,6 +61,9 @@ var rules = map[string]Rule{
 	api.RouteWatchAlerts:       {RoleReader, "alerts", false},
 	api.RouteAudit:             {RoleAuditor, "audit", false},
 	api.RouteAuditVerify:       {RoleAuditor, "audit-verify", false},
+	api.RouteTopicLog:          {RoleAuditor, "raw-log", false},
+	api.RouteEnvelopes:         {RoleAuditor, "raw-envelopes", false},
+	api.RoutePolicy:            {RoleAdmin, "topic-admin", false},
 }
 
 // RuleOf returns the rule of a route pattern; ok false (and admin) for

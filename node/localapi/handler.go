@@ -86,6 +86,12 @@ func routes(svc Service) map[string]http.Handler {
 		api.RouteRemoveWatch: on(api.PathID, removeWatch(svc)),
 		api.RouteAlerts:      query(api.ParseAlertQuery, svc.Alerts),
 		api.RouteWatchAlerts: stream(api.ParseAlertQuery, svc.WatchAlerts),
+
+		api.RouteTopicLog: exportOn(api.PathTopic, noQuery, ignoreQuery(svc.TopicLog),
+			func(err error) api.LogEntry { return api.LogEntry{Error: err.Error()} }),
+		api.RouteEnvelopes: exportOn(api.PathTopic, api.ParseEnvelopeQuery, svc.Envelopes,
+			func(err error) api.RawEnvelope { return api.RawEnvelope{Error: err.Error()} }),
+		api.RoutePolicy: postOn(api.PathTopic, svc.SetPolicy),
 	}
 }
 

@@ -58,4 +58,14 @@ type Service interface {
 	// WatchAlerts sends each alert raised after q.After (nil: from now)
 	// until ctx ends or send fails.
 	WatchAlerts(ctx context.Context, q api.AlertQuery, send func(api.Alert) error) error
+
+	// TopicLog sends every entry of a topic's log, in order; Envelopes
+	// sends the envelopes the node holds on a topic, by author and seq.
+	// Both fail before the first send when the request is wrong (unknown
+	// topic or author), and keep memory bounded however large the topic.
+	TopicLog(ctx context.Context, topic string, send func(api.LogEntry) error) error
+	Envelopes(ctx context.Context, topic string, q api.EnvelopeQuery, send func(api.RawEnvelope) error) error
+
+	// SetPolicy changes a topic's history policy (admins).
+	SetPolicy(ctx context.Context, topic string, req api.PolicyRequest) (api.LogChange, error)
 }

@@ -27,6 +27,9 @@ type PendingInvitation struct {
 	Peer    string    `json:"peer"`
 	Role    string    `json:"role"`
 	Expires time.Time `json:"expires"`
+	// History overrides the topic's history policy for this invitee;
+	// empty: the policy in force when the invitee joins.
+	History string `json:"history,omitempty"`
 }
 
 // SaveTopic records a topic with its log entries and epoch keys in one

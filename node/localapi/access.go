@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/concordnet/concord/node/api"
@@ -124,8 +125,14 @@ func (a *Access) guard(pattern string, h http.Handler) http.Handler {
 		} else if q := r.URL.RawQuery; q != "" {
 			e.Detail = clip(q, 512)
 		}
-		if e.Topic == "" && r.Method == http.MethodPost {
-			e.Topic = peekTopic(r)
+		if r.Method == http.MethodPost {
+			topic, history := peekBody(r)
+			if e.Topic == "" {
+				e.Topic = topic
+			}
+			if history != "" { // an invitation's or a topic's history policy: who was granted what
+				e.Detail = strings.TrimPrefix(e.Detail+" history="+history, " ")
+			}
 		}
 		if !allows(held, rule.Role) {
 			writeError(w, api.Errorf(api.Forbidden, "%s", refusal(actionName(rule), rule.Role, c, held)))
@@ -165,21 +172,23 @@ func clip(s string, n int) string {
 	return s
 }
 
-// peekTopic reads the "topic" of a JSON request body (publish names its
-// topic there) and leaves the body to be read again.
-func peekTopic(r *http.Request) string {
+// peekBody reads the "topic" (publish names its topic there) and the
+// "history" (an invitation's or a topic's history policy) of a JSON
+// request body, and leaves the body to be read again.
+func peekBody(r *http.Request) (topic, history string) {
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), r.Body))
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	var v struct {
-		Topic string `json:"topic"`
+		Topic   string `json:"topic"`
+		History string `json:"history"`
 	}
 	if json.Unmarshal(b, &v) != nil {
-		return ""
+		return "", ""
 	}
-	return clip(v.Topic, 128)
+	return clip(v.Topic, 128), clip(v.History, 32)
 }
 
 // record appends e unless the rule records nothing.

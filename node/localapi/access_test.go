@@ -218,3 +218,20 @@ func FuzzParseAuditQuery(f *testing.F) {
 }
 
 func urlParse(s string) (url.Values, error) { return url.ParseQuery(s) }
+
+// An invitation's history override is in its audit entry: which history
+// was granted, and by whom.
+func TestAuditRecordsTheHistoryGranted(t *testing.T) {
+	a, call := guarded(t, &inviteFake{}, testRoles)
+	call(daemonUser, "POST", "/v1/topics/t1/invite", `{"card":"x","history":"all"}`)
+	got := entries(t, a)
+	if len(got) != 1 || got[0].Action != "invite" || got[0].Topic != "t1" || got[0].Detail != "history=all" {
+		t.Fatalf("audit = %+v; want one invite of t1 with detail history=all", got)
+	}
+}
+
+type inviteFake struct{ fake }
+
+func (*inviteFake) Invite(context.Context, string, api.InviteRequest) (api.InviteResponse, error) {
+	return api.InviteResponse{}, nil
+}

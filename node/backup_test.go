@@ -20,6 +20,7 @@ import (
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/node/api"
+	"github.com/concordnet/concord/node/audit"
 	"github.com/concordnet/concord/node/backup"
 	"github.com/concordnet/concord/node/store"
 	"github.com/concordnet/concord/protocol"
@@ -143,7 +144,14 @@ func TestBackupAndRestoreANode(t *testing.T) {
 		t.Fatal(err)
 	}
 	restored := listJSON(t, st)
+	var last audit.Entry
+	if err := st.AuditEntries(0, func(_ uint64, raw []byte) error { return json.Unmarshal(raw, &last) }); err != nil {
+		t.Fatal(err)
+	}
 	st.Close()
+	if last.Action != "restore" || last.Outcome != audit.OK || !strings.HasPrefix(last.Detail, "from a backup taken ") {
+		t.Fatalf("the restored audit log ends with %+v, want the restore", last)
+	}
 	if restored != atBackup {
 		t.Fatalf("restored bulletins differ from the backed-up ones:\n got %s\nwant %s", restored, atBackup)
 	}

@@ -13,7 +13,9 @@ import (
 
 	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/internal/fsutil"
+	"github.com/concordnet/concord/node/audit"
 	"github.com/concordnet/concord/node/backup"
+	"github.com/concordnet/concord/node/localapi"
 	"github.com/concordnet/concord/node/store"
 )
 
@@ -124,7 +126,7 @@ func restoreInto(h Home, file io.Reader, passphrase string, log *slog.Logger) (*
 		return nil, err
 	}
 	res := &RestoreResult{Home: h, Manifest: m, DB: db}
-	if res.Topics, res.Bulletins, err = countRestored(h, id, log); err != nil {
+	if res.Topics, res.Bulletins, err = countRestored(h, id, m, log); err != nil {
 		return nil, err
 	}
 	if err := fsutil.WriteNew(h.Restored(), []byte(m.Created.UTC().Format(time.RFC3339)+"\n")); err != nil {
@@ -178,17 +180,36 @@ func syncRestoredDir(dir string) error {
 }
 
 // countRestored opens the restored database with the restored store key:
-// proof that the two go together, and the figures restore reports.
-func countRestored(h Home, id *crypto.Identity, log *slog.Logger) (topics, bulletins int, err error) {
+// proof that the two go together, and the figures restore reports. It
+// records the restore in the audit log.
+func countRestored(h Home, id *crypto.Identity, m backup.Manifest, log *slog.Logger) (topics, bulletins int, err error) {
 	st, err := store.Open(h.DB(), id.StoreKey, log)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer st.Close()
+	if err := auditRestore(h, st, m); err != nil {
+		return 0, 0, err
+	}
 	recs, err := st.Topics()
 	if err != nil {
 		return 0, 0, err
 	}
 	bulletins, err = st.CountBulletins()
 	return len(recs), bulletins, err
+}
+
+// auditRestore records the restore in the restored audit log, as the OS
+// user who ran it: the log goes on from the backup's chain, and this
+// entry marks where (the entries the old node wrote after the backup
+// exist only in its exports and shipped heads).
+func auditRestore(h Home, st *store.Store, m backup.Manifest) error {
+	l, err := audit.Open(st, h.AuditHead())
+	if err != nil {
+		return err
+	}
+	c := localapi.ResolveCaller(uint32(os.Getuid()), uint32(os.Getgid()), int32(os.Getpid()))
+	_, err = l.Append(audit.Entry{User: c.User, UID: c.UID, Action: "restore", Outcome: audit.OK,
+		Detail: "from a backup taken " + m.Created.UTC().Format(time.RFC3339)})
+	return err
 }

@@ -49,6 +49,7 @@ type Node struct {
 	wg     sync.WaitGroup
 
 	metrics     *metrics
+	requests    *requestMetrics // requests.go
 	guard       *guard
 	budgets     *budgets
 	topicsMu    sync.RWMutex
@@ -83,6 +84,7 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	n := &Node{home: h, cfg: cfg, id: id, log: log, started: time.Now(),
 		metrics: newMetrics(), guard: newGuard(), budgets: newBudgets(cfg.Limits), topics: map[[32]byte]*topic{}, pubsubNames: map[string]bool{},
 		allowed: allowedPeers(cfg), changed: make(chan struct{})}
+	n.requests = newRequestMetrics(n.metrics.registry)
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -137,6 +139,7 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	n.spawn(n.retentionLoop)
 	n.spawn(n.diskLoop)
 	n.spawn(n.alertLoop) // watchlists and alerts follow the change feed (alerts.go)
+	n.spawn(n.requestLoop) // requests for information follow it too (requests.go)
 	log.Info("daemon started", "home", string(h), "member", id.MemberID(), "peer", id.PeerID().String(), "addrs", n.Addrs())
 	return n, nil
 }

@@ -67,6 +67,12 @@ func routes(svc Service) map[string]http.Handler {
 		api.RouteRemoveWatch: on(api.PathID, removeWatch(svc)),
 		api.RouteAlerts:      query(api.ParseAlertQuery, svc.Alerts),
 		api.RouteWatchAlerts: stream(api.ParseAlertQuery, svc.WatchAlerts),
+		// Requests for information.
+		api.RouteRequests:      query(api.ParseRequestQuery, svc.Requests),
+		api.RouteCreateRequest: post(http.StatusCreated, svc.CreateRequest),
+		api.RouteAck:           on(api.PathID, svc.Ack), // no body to read
+		api.RouteDecline:       postOn(api.PathID, svc.Decline),
+		api.RouteReply:         postOn(api.PathID, svc.Reply),
 	}
 }
 

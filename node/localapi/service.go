@@ -58,4 +58,11 @@ type Service interface {
 	// WatchAlerts sends each alert raised after q.After (nil: from now)
 	// until ctx ends or send fails.
 	WatchAlerts(ctx context.Context, q api.AlertQuery, send func(api.Alert) error) error
+
+	// Requests for information.
+	Requests(ctx context.Context, q api.RequestQuery) ([]api.Request, error)
+	CreateRequest(ctx context.Context, req api.PublishRequest) (api.PublishResponse, error)
+	Ack(ctx context.Context, ref string) (api.Receipt, error)
+	Decline(ctx context.Context, ref string, req api.DeclineRequest) (api.Receipt, error)
+	Reply(ctx context.Context, ref string, req api.ReplyRequest) (api.PublishResponse, error)
 }

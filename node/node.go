@@ -139,7 +139,8 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	n.spawn(n.retentionLoop)
 	n.spawn(n.diskLoop)
 	n.spawn(n.alertLoop) // watchlists and alerts follow the change feed (alerts.go)
-	n.spawn(n.requestLoop) // requests for information follow it too (requests.go)
+	// Requests for information follow it too (requests.go).
+	n.spawn(n.requestLoop)
 	log.Info("daemon started", "home", string(h), "member", id.MemberID(), "peer", id.PeerID().String(), "addrs", n.Addrs())
 	return n, nil
 }

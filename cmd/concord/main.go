@@ -100,6 +100,7 @@ else ~/.concord.`,
 		newWatchlistCmd(g), newAlertsCmd(g),
 		newExportCmd(g), newImportCmd(g),
 		newSearchCmd(g), newRelatedCmd(g),
+		newRequestCmd(g), newRequestsCmd(g), newAckCmd(g), newDeclineCmd(g), newReplyCmd(g),
 	} {
 		c.GroupID = "analyst"
 		root.AddCommand(c)

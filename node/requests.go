@@ -66,7 +66,11 @@ func newRequestMetrics(reg *prometheus.Registry) *requestMetrics {
 func (n *Node) requestLoop() {
 	cursor, ok, err := n.store.RequestCursor()
 	if err == nil && !ok {
-		cursor, err = n.store.LastRecvSeq()
+		// Stored at once: what arrives before the first pass, and a
+		// restart meanwhile, must not be skipped.
+		if cursor, err = n.store.LastRecvSeq(); err == nil {
+			err = n.store.PutRequestFollow(n.ctx, cursor, store.RequestFollow{})
+		}
 	}
 	if err != nil {
 		n.log.Error("requests: reading where they stopped; requests are not followed until restart", "err", err)

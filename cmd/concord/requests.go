@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -290,4 +292,14 @@ to "Re: " and the request's title.`,
 	f.register(c.Flags())
 	c.Flags().Lookup("to").Usage = "also seal the answer to a member besides the requester: ID, unique prefix or country code (repeatable)"
 	return c
+}
+
+// printRequestBlock writes what makes a bulletin a request, if it is one.
+func printRequestBlock(ctx context.Context, w io.Writer, dir *directory, b api.Bulletin) {
+	r := b.Content.Request
+	if r == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nRequest for information, %s, due %s, to %s (see concord requests)\n",
+		r.Priority, longUTC(r.Due), audience(ctx, dir, b.Topic, r.To))
 }

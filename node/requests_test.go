@@ -152,6 +152,26 @@ func TestRequestReceipts(t *testing.T) {
 		t.Fatalf("NGA's incoming requests: %+v, %v; want its own answered state alone", in, err)
 	}
 
+	// A receipt from a member the request was not addressed to enters its
+	// author's chain at FRA and nothing else.
+	forged, err := protocol.EncodeReceipt(protocol.Receipt{Request: req, State: protocol.ReceiptDeclined, Reason: "forged", At: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := deu.emit(ctx, deu.topicByID(id), func(*protocol.TopicState, time.Time) (*outgoing, error) {
+		return &outgoing{kind: protocol.KindReceipt, payload: forged, audience: []string{fra.MemberID()}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "FRA holds DEU's receipt", func() bool {
+		held, err := fra.store.HasSeq(id, deu.MemberID(), sent.Seq)
+		return err == nil && held
+	})
+	if states, err := fra.store.RequestStates(req); err != nil || len(states) != 2 {
+		t.Fatalf("FRA's states of its request: %+v, %v; want NGA's and BRA's alone", states, err)
+	}
+
 	// One delivered receipt per request per node, whatever happens next.
 	if _, err := fra.Revise(ctx, req, ptr(requestDraft("Who owns MV Example? (revised)", due, nga.MemberID(), bra.MemberID()))); err != nil {
 		t.Fatal(err)

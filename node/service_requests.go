@@ -19,7 +19,14 @@ func (s *Service) CreateRequest(ctx context.Context, req api.PublishRequest) (ap
 	if req.Draft.Request == nil {
 		return api.PublishResponse{}, api.Errorf(api.Invalid, "the draft has no request block: give its due time, priority and addressees (--due, --priority, --to)")
 	}
-	return s.Publish(ctx, req)
+	resp, err := s.Publish(ctx, req)
+	if err == nil {
+		// Listed at once; the change feed would record it a moment later.
+		if err := s.n.store.AddOutgoing(ctx, resp.ID); err != nil {
+			s.n.log.Warn("requests: recording a new request; it lists once the change feed is followed", "request", resp.ID, "err", err)
+		}
+	}
+	return resp, err
 }
 
 // resolveRequest resolves the addressees of a draft's request among the

@@ -191,6 +191,14 @@ func (s *Store) PutRequestFollow(ctx context.Context, cursor uint64, f RequestFo
 	})
 }
 
+// AddOutgoing records a request this member made, ahead of the change
+// feed, so that it lists at once.
+func (s *Store) AddOutgoing(ctx context.Context, id string) error {
+	return s.Update(ctx, func(txn *badger.Txn) error {
+		return txn.Set(key(pfxRequest, []byte{reqOutgoing}, []byte(id)), nil)
+	})
+}
+
 // RequestCursor returns the change-feed position requests were followed
 // up to, and false if they never were in this store.
 func (s *Store) RequestCursor() (uint64, bool, error) {

@@ -78,7 +78,7 @@ func (n *Node) keptParts(state *protocol.TopicState, keys map[uint64]*crypto.Epo
 		if err != nil {
 			return nil, err
 		}
-		part, err := n.open(state, keys, env, n.now())
+		part, _, err := n.open(state, keys, env, n.now())
 		if err != nil {
 			n.log.Warn("a kept envelope no longer opens; its version is left out", "envelope", env.ID.String(), "err", err)
 			continue

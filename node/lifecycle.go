@@ -28,6 +28,8 @@ func openedRecord(rec *store.BulletinRecord, env *protocol.Envelope, o *protocol
 		return nil, nil
 	case o.Sealed:
 		return rec, nil
+	case o.Receipt != nil: // no bulletin of its own: its request's state (requests.go)
+		return nil, nil
 	case o.Revocation != nil:
 		rec.ID, rec.Sealed, rec.Reason, rec.RevokedAt = o.Revocation.Bulletin, false, o.Revocation.Reason, env.TS.UTC()
 		return rec, nil

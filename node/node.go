@@ -51,6 +51,7 @@ type Node struct {
 	wg     sync.WaitGroup
 
 	metrics     *metrics
+	requests    *requestMetrics // requests.go
 	guard       *guard
 	budgets     *budgets
 	topicsMu    sync.RWMutex
@@ -87,6 +88,7 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	n := &Node{home: h, cfg: cfg, id: id, log: log, started: time.Now(),
 		metrics: newMetrics(), guard: newGuard(), budgets: newBudgets(cfg.Limits), topics: map[[32]byte]*topic{}, pubsubNames: map[string]bool{},
 		allowed: allowedPeers(cfg), changed: make(chan struct{})}
+	n.requests = newRequestMetrics(n.metrics.registry)
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -145,6 +147,8 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	n.spawn(n.diskLoop)
 	n.spawn(n.alertLoop) // watchlists and alerts follow the change feed (alerts.go)
 	n.spawn(n.auditRetentionLoop)
+	// Requests for information follow it too (requests.go).
+	n.spawn(n.requestLoop)
 	log.Info("daemon started", "home", string(h), "member", id.MemberID(), "peer", id.PeerID().String(), "addrs", n.Addrs())
 	return n, nil
 }

@@ -94,10 +94,13 @@ func (n *Node) ingestWithGrace(ctx context.Context, t *topic, env *protocol.Enve
 	if err := n.admit(state, env, grace, now); err != nil {
 		return 0, err
 	}
-	rec, err := n.open(state, keys, env, now)
+	rec, receipt, err := n.open(state, keys, env, now)
 	if err != nil {
 		n.chainRefused(ctx, state, env)
 		return 0, err
+	}
+	if receipt != nil {
+		return n.putReceipt(ctx, state, env, receipt)
 	}
 	retainOnArrival(rec, state.Policy, now)
 	return n.put(ctx, state, env, rec)
@@ -148,8 +151,15 @@ var storeRejections = []struct {
 
 // put stores env and its record in one durable write.
 func (n *Node) put(ctx context.Context, state *protocol.TopicState, env *protocol.Envelope, rec *store.BulletinRecord) (store.PutResult, error) {
-	ref := store.EnvelopeRef{Topic: state.ID, Author: env.Author, Seq: env.Seq, Prev: env.Prev, ID: env.ID}
-	res, err := n.store.PutEnvelope(ctx, ref, env.Raw, rec)
+	return n.putWith(state, env, func(ref store.EnvelopeRef) (store.PutResult, error) {
+		return n.store.PutEnvelope(ctx, ref, env.Raw, rec)
+	})
+}
+
+// putWith stores env with putFn and judges the outcome as put does.
+func (n *Node) putWith(state *protocol.TopicState, env *protocol.Envelope, putFn func(store.EnvelopeRef) (store.PutResult, error)) (store.PutResult, error) {
+	ref := storeRef(state, env)
+	res, err := putFn(ref)
 	n.noticeOwnEnvelope(env, res, err) // a copy of this node elsewhere? (selfwatch.go)
 	if err != nil {
 		for _, r := range storeRejections {
@@ -239,13 +249,20 @@ func (n *Node) authorPeer(t *topic, author string) (peer.ID, bool) {
 }
 
 // open decrypts an envelope if this node may read it and returns the
-// bulletin record it makes alone (see store.PutEnvelope and openedRecord).
-func (n *Node) open(state *protocol.TopicState, keys map[uint64]*crypto.EpochKey, env *protocol.Envelope, now time.Time) (*store.BulletinRecord, error) {
+// bulletin record it makes alone (see store.PutEnvelope and openedRecord),
+// or the receipt it holds.
+func (n *Node) open(state *protocol.TopicState, keys map[uint64]*crypto.EpochKey, env *protocol.Envelope, now time.Time) (*store.BulletinRecord, *protocol.Receipt, error) {
 	o, err := protocol.Open(state, protocol.Reader{ID: n.id, Keys: keys}, env, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return openedRecord(envelopeRecord(state, env, now), env, o)
+	rec, err := openedRecord(envelopeRecord(state, env, now), env, o)
+	return rec, o.Receipt, err
+}
+
+// storeRef places env in its author's log.
+func storeRef(state *protocol.TopicState, env *protocol.Envelope) store.EnvelopeRef {
+	return store.EnvelopeRef{Topic: state.ID, Author: env.Author, Seq: env.Seq, Prev: env.Prev, ID: env.ID}
 }
 
 // envelopeRecord is the sealed record of env: what every node knows of it
@@ -351,8 +368,14 @@ func (n *Node) emit(ctx context.Context, t *topic, build func(*protocol.TopicSta
 		return nil, err
 	}
 	retainOnArrival(rec, state.Policy, now)
-	ref := store.EnvelopeRef{Topic: state.ID, Author: me, Seq: env.Seq, Prev: env.Prev, ID: env.ID}
-	res, err := n.store.PutEnvelope(ctx, ref, env.Raw, rec)
+	ref := storeRef(state, env)
+	var res store.PutResult
+	if o.Receipt != nil { // stored with the mark that it was sent, once (requests.go)
+		rec = envelopeRecord(state, env, now)
+		res, err = n.store.PutSentReceipt(ctx, ref, env.Raw, o.Receipt.Request, o.Receipt.State, o.Receipt.At)
+	} else {
+		res, err = n.store.PutEnvelope(ctx, ref, env.Raw, rec)
+	}
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("storing the envelope: %w", err)

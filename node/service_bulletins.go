@@ -25,6 +25,9 @@ func (s *Service) Publish(ctx context.Context, req api.PublishRequest) (api.Publ
 	if req.Draft.Audience, err = resolveMembers(st, req.Draft.Audience); err != nil {
 		return api.PublishResponse{}, err
 	}
+	if err := n.resolveRequest(st, &req.Draft); err != nil { // service_requests.go
+		return api.PublishResponse{}, err
+	}
 	rec, err := n.publish(ctx, t, &req.Draft)
 	if err != nil {
 		return api.PublishResponse{}, classify(api.Internal, err)

@@ -57,6 +57,8 @@ type BulletinDraft struct {
 	Entities          []Entity     `cbor:"entities,omitempty" json:"entities,omitempty"`
 	Attachments       []Attachment `cbor:"attachments,omitempty" json:"attachments,omitempty"`
 	Audience          []string     `cbor:"audience,omitempty" json:"audience,omitempty"`
+	// Request makes the bulletin a request for information (request.go).
+	Request *Request `cbor:"request,omitempty" json:"request,omitempty"`
 }
 
 // Originator identifies the agency that wrote a bulletin.
@@ -196,6 +198,13 @@ func (d *BulletinDraft) Build(s Stamp) (*Bulletin, error) {
 	b := &Bulletin{ID: s.ID, Version: s.Version, Created: s.Created.UTC(), Modified: s.Modified.UTC(),
 		Originator: s.Originator, BulletinDraft: d.clone()}
 	b.Category = s.Category
+	if r := b.Request; r != nil {
+		slices.Sort(r.To)
+		r.Due = r.Due.UTC()
+		if len(b.Audience) == 0 { // a request's audience follows from it
+			b.Audience = requestAudience(r, s.Originator.Member)
+		}
+	}
 	slices.Sort(b.Audience)
 	for _, f := range []*string{&b.TLP, &b.Handling.Code, &b.SourceReliability} {
 		*f = strings.ToUpper(*f)
@@ -242,6 +251,11 @@ func (d *BulletinDraft) clone() BulletinDraft {
 	}
 	c.Attachments = slices.Clone(d.Attachments)
 	c.Audience = slices.Clone(d.Audience)
+	if d.Request != nil {
+		r := *d.Request
+		r.To = slices.Clone(r.To)
+		c.Request = &r
+	}
 	return c
 }
 
@@ -384,7 +398,14 @@ func (b *Bulletin) checkLinks() error {
 			return bulletinErr(fmt.Sprintf("references.%s[%d]", l.name, i), "refers to the bulletin itself")
 		}
 	}
-	return nil
+	return b.checkRequestLinks()
+}
+
+func (d *BulletinDraft) checkRequest() error {
+	if d.Request == nil {
+		return nil
+	}
+	return d.Request.validate()
 }
 
 func (o *Originator) validate() error {
@@ -405,7 +426,7 @@ func (o *Originator) validate() error {
 // a *FieldError.
 func (d *BulletinDraft) Validate() error {
 	checks := []func() error{d.checkTexts, d.checkGrades, d.checkValidUntil, d.References.validate,
-		d.checkEntities, d.checkAttachments, d.checkAudience}
+		d.checkEntities, d.checkAttachments, d.checkAudience, d.checkRequest}
 	for _, check := range checks {
 		if err := check(); err != nil {
 			return err

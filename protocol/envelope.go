@@ -20,9 +20,10 @@ const (
 	KindBulletin   = "bulletin"   // a new bulletin
 	KindRevision   = "revision"   // a new version of the author's bulletin
 	KindRevocation = "revocation" // a tombstone for the author's bulletin
+	KindReceipt    = "receipt"    // where a request stands, sealed to its requester (request.go)
 )
 
-var envelopeKinds = []string{KindBulletin, KindRevision, KindRevocation}
+var envelopeKinds = []string{KindBulletin, KindRevision, KindRevocation, KindReceipt}
 
 // MaxAudience bounds a restricted audience: past that, a bulletin is
 // better sent to the epoch key, as each audience member costs a
@@ -119,6 +120,9 @@ func (e *EnvelopeBody) check() error {
 		return err
 	}
 	if err := checkAudience(e.Audience); err != nil {
+		return err
+	}
+	if err := e.checkReceiptEnvelope(); err != nil {
 		return err
 	}
 	if len(e.Ciphertext) == 0 {
@@ -240,7 +244,7 @@ type InnerBody struct {
 	Author  string `cbor:"author"`
 	Seq     uint64 `cbor:"seq"`
 	Kind    string `cbor:"kind"`
-	Payload []byte `cbor:"payload"` // bulletin bytes, or a Revocation for KindRevocation
+	Payload []byte `cbor:"payload"` // bulletin bytes, a Revocation for KindRevocation, a Receipt for KindReceipt
 }
 
 // SealInner signs in as identity id and returns the container bytes that

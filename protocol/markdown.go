@@ -179,6 +179,7 @@ var frontMatterFields = []frontMatterField{
 	{"entities", (*frontMatter).entities},
 	{"attachments", (*frontMatter).attachments},
 	{"audience", func(f *frontMatter, v ast.Node) error { return f.textList(v, "audience", &f.d.Audience) }},
+	{"request", (*frontMatter).request},
 }
 
 func textField(key string, dst func(*BulletinDraft) *string) frontMatterField {
@@ -529,6 +530,12 @@ func writeFrontMatter(w *bytes.Buffer, d *BulletinDraft) {
 	}
 	y.list("", "attachments", names)
 	y.list("", "audience", d.Audience)
+	if r := d.Request; r != nil {
+		w.WriteString("request:\n")
+		y.field("  ", "due", r.Due.UTC().Format(time.RFC3339Nano))
+		y.field("  ", "priority", r.Priority)
+		y.list("  ", "to", r.To)
+	}
 }
 
 // formatValidUntil writes a time at midnight UTC as the date it starts.

@@ -47,6 +47,7 @@ type Opened struct {
 	Sealed     bool
 	Bulletin   *Bulletin   // of a bulletin or a revision
 	Revocation *Revocation // of a revocation
+	Receipt    *Receipt    // of a receipt
 }
 
 // Open decrypts env as r, verifies its inner signature with the author's
@@ -81,6 +82,9 @@ func Open(state *TopicState, r Reader, env *Envelope, now time.Time) (*Opened, e
 func OpenPayload(state *TopicState, env *Envelope, payload []byte, now time.Time) (*Opened, error) {
 	fail := func(reason string, err error) (*Opened, error) {
 		return nil, &Rejection{Reason: reason, Err: fmt.Errorf("envelope %s: %w", env.ID.Short(), err)}
+	}
+	if env.Kind == KindReceipt {
+		return openReceipt(state, env, payload, now)
 	}
 	if env.Kind == KindRevocation {
 		r, err := DecodeRevocation(payload)

@@ -30,6 +30,7 @@ const (
 	ReasonUndecryptable    = "undecryptable"      // we hold the key but age decryption fails
 	ReasonBadBulletin      = "bad-bulletin"       // payload not a valid bulletin, or not matching its envelope
 	ReasonBadRevocation    = "bad-revocation"     // a revocation payload that does not decode
+	ReasonBadReceipt       = "bad-receipt"        // a receipt payload that does not decode, or for a request not its recipient's
 	ReasonBadBulletinID    = "bad-bulletin-id"    // an ID not bound to the envelope's author and topic
 	ReasonNotOriginator    = "not-originator"     // revision or revocation of another member's bulletin
 	ReasonBadRevision      = "bad-revision"       // a revision that changes topic, creation time or audience

@@ -11,8 +11,8 @@ import (
 // SealParams is one envelope to seal: what its author publishes, where it
 // sits in the author's chain on the topic, and who may read it.
 type SealParams struct {
-	Kind     string          // KindBulletin, KindRevision or KindRevocation
-	Payload  []byte          // an encoded bulletin, or an encoded Revocation
+	Kind     string          // KindBulletin, KindRevision, KindRevocation or KindReceipt
+	Payload  []byte          // an encoded bulletin, Revocation or Receipt
 	Audience []string        // restricted audience; empty: the epoch key
 	To       []age.Recipient // the epoch key, or each audience member and the author
 	Seq      uint64          // the author's next sequence number on the topic

@@ -102,6 +102,7 @@ else ~/.concord.`,
 		newExportCmd(g), newImportCmd(g),
 		newSearchCmd(g), newRelatedCmd(g),
 		newEnvelopesCmd(g),
+		newRequestCmd(g), newRequestsCmd(g), newAckCmd(g), newDeclineCmd(g), newReplyCmd(g),
 	} {
 		c.GroupID = "analyst"
 		root.AddCommand(c)

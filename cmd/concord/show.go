@@ -140,6 +140,7 @@ func printBulletin(ctx context.Context, w io.Writer, dir *directory, b api.Bulle
 		{"created", longUTC(b.Created)}, {"modified", longUTC(c.Modified)}, {"valid until", validUntil},
 		{"audience", audience(ctx, dir, b.Topic, b.Audience)},
 	})
+	printRequestBlock(ctx, w, dir, b) // requests.go
 	fmt.Fprintf(w, "\n%s\n", c.Title)
 	if c.Summary != "" {
 		fmt.Fprintf(w, "\nSummary:\n%s\n", c.Summary)

@@ -48,6 +48,15 @@ const (
 	RoutePolicy = "POST /v1/topics/{topic}/policy"
 )
 
+// Routes of requests for information (requests.go).
+const (
+	RouteRequests      = "GET /v1/requests"
+	RouteCreateRequest = "POST /v1/requests"
+	RouteAck           = "POST /v1/requests/{id}/ack"
+	RouteDecline       = "POST /v1/requests/{id}/decline"
+	RouteReply         = "POST /v1/requests/{id}/reply"
+)
+
 // Path wildcards of the routes.
 const (
 	PathTopic = "topic"

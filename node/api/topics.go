@@ -163,6 +163,7 @@ type Content struct {
 	References        protocol.References   `json:"references,omitzero"`
 	Entities          []protocol.Entity     `json:"entities,omitempty"`
 	Attachments       []protocol.Attachment `json:"attachments,omitempty"`
+	Request           *protocol.Request     `json:"request,omitempty"` // a request for information
 }
 
 // ContentOf is b's Content.
@@ -172,7 +173,7 @@ func ContentOf(b *protocol.Bulletin) *Content {
 		Modified: b.Modified, Originator: b.Originator, Title: d.Title, Summary: d.Summary, Body: d.Body,
 		Language: d.Language, TLP: d.TLP, Handling: d.Handling, SourceReliability: d.SourceReliability,
 		InfoReliability: d.InfoReliability, ValidUntil: d.ValidUntil, References: d.References,
-		Entities: d.Entities, Attachments: d.Attachments,
+		Entities: d.Entities, Attachments: d.Attachments, Request: d.Request,
 	}
 }
 
@@ -189,7 +190,7 @@ func (b *Bulletin) Protocol() *protocol.Bulletin {
 			Category: b.Category, Title: c.Title, Summary: c.Summary, Body: c.Body, Language: c.Language,
 			TLP: c.TLP, Handling: c.Handling, SourceReliability: c.SourceReliability,
 			InfoReliability: c.InfoReliability, ValidUntil: c.ValidUntil, References: c.References,
-			Entities: c.Entities, Attachments: c.Attachments, Audience: b.Audience,
+			Entities: c.Entities, Attachments: c.Attachments, Audience: b.Audience, Request: c.Request,
 		},
 	}
 }

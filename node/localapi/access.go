@@ -65,6 +65,11 @@ var rules = map[string]Rule{
 	api.RouteTopicLog:          {RoleAuditor, "raw-log", false},
 	api.RouteEnvelopes:         {RoleAuditor, "raw-envelopes", false},
 	api.RoutePolicy:            {RoleAdmin, "topic-admin", false},
+	api.RouteRequests:          {RoleReader, "requests", false},
+	api.RouteCreateRequest:     {RoleAnalyst, "request", true},
+	api.RouteAck:               {RoleAnalyst, "ack", false},
+	api.RouteDecline:           {RoleAnalyst, "decline", false},
+	api.RouteReply:             {RoleAnalyst, "reply", true},
 }
 
 // RuleOf returns the rule of a route pattern; ok false (and admin) for

@@ -92,6 +92,12 @@ func routes(svc Service) map[string]http.Handler {
 		api.RouteEnvelopes: exportOn(api.PathTopic, api.ParseEnvelopeQuery, svc.Envelopes,
 			func(err error) api.RawEnvelope { return api.RawEnvelope{Error: err.Error()} }),
 		api.RoutePolicy: postOn(api.PathTopic, svc.SetPolicy),
+		// Requests for information.
+		api.RouteRequests:      query(api.ParseRequestQuery, svc.Requests),
+		api.RouteCreateRequest: post(http.StatusCreated, svc.CreateRequest),
+		api.RouteAck:           on(api.PathID, svc.Ack), // no body to read
+		api.RouteDecline:       postOn(api.PathID, svc.Decline),
+		api.RouteReply:         postOn(api.PathID, svc.Reply),
 	}
 }
 

@@ -68,4 +68,10 @@ type Service interface {
 
 	// SetPolicy changes a topic's history policy (admins).
 	SetPolicy(ctx context.Context, topic string, req api.PolicyRequest) (api.LogChange, error)
+	// Requests for information.
+	Requests(ctx context.Context, q api.RequestQuery) ([]api.Request, error)
+	CreateRequest(ctx context.Context, req api.PublishRequest) (api.PublishResponse, error)
+	Ack(ctx context.Context, ref string) (api.Receipt, error)
+	Decline(ctx context.Context, ref string, req api.DeclineRequest) (api.Receipt, error)
+	Reply(ctx context.Context, ref string, req api.ReplyRequest) (api.PublishResponse, error)
 }

@@ -62,6 +62,8 @@ const (
 //	'A' alertSeq(8)                             → alert (JSON)
 //	'S' sha256(kind, bulletin, version, entry, term) → alertSeq(8)   alerts raised, so none is raised twice
 //	'm' "alert-cursor"                          → recvSeq(8)              change feed position alerts were raised up to
+//
+// Requests for information: 'R', see requests.go.
 const (
 	pfxWatch     = 'W'
 	pfxAlert     = 'A'

@@ -35,6 +35,7 @@ type WatchEntry struct {
 const (
 	AlertWatchlist   = "watchlist"
 	AlertCorrelation = "correlation"
+	AlertOverdue     = "overdue" // a request of this member past its due time, not answered by every addressee
 )
 
 // Alert is one local alert record: bulletin Bulletin (at Version) matched
@@ -153,35 +154,44 @@ func (s *Store) AlertCursor() (uint64, bool, error) {
 func (s *Store) PutAlerts(ctx context.Context, cursor uint64, alerts []Alert) ([]Alert, error) {
 	var stored []Alert
 	err := s.Update(ctx, func(txn *badger.Txn) error {
-		stored = stored[:0] // the group may be retried
-		seq, err := lastAlertSeq(txn)
-		if err != nil {
+		var err error
+		if stored, err = putAlerts(txn, alerts); err != nil { // the group may be retried: stored is replaced
 			return err
-		}
-		for _, a := range alerts {
-			dk := alertDedupKey(a)
-			if _, err := txn.Get(dk); err == nil {
-				continue
-			} else if !errors.Is(err, badger.ErrKeyNotFound) {
-				return err
-			}
-			seq++
-			a.Seq = seq
-			val, err := json.Marshal(a)
-			if err != nil {
-				return err
-			}
-			if err := txn.Set(key(pfxAlert, u64(seq)), val); err != nil {
-				return err
-			}
-			if err := txn.Set(dk, u64(seq)); err != nil {
-				return err
-			}
-			stored = append(stored, a)
 		}
 		return txn.Set(alertCursorKey, u64(cursor))
 	})
 	return stored, err
+}
+
+// putAlerts records the alerts not recorded before and returns them.
+func putAlerts(txn *badger.Txn, alerts []Alert) ([]Alert, error) {
+	var stored []Alert
+	seq, err := lastAlertSeq(txn)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range alerts {
+		dk := alertDedupKey(a)
+		if _, err := txn.Get(dk); err == nil {
+			continue
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return nil, err
+		}
+		seq++
+		a.Seq = seq
+		val, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		if err := txn.Set(key(pfxAlert, u64(seq)), val); err != nil {
+			return nil, err
+		}
+		if err := txn.Set(dk, u64(seq)); err != nil {
+			return nil, err
+		}
+		stored = append(stored, a)
+	}
+	return stored, nil
 }
 
 // alertDedupKey identifies what an alert is about; hashed to keep keys

@@ -37,6 +37,19 @@
 //	DELETE /v1/watchlist/{id}           200 {"removed": id}
 //	GET    /v1/alerts                   200 []api.Alert
 //	GET    /v1/alerts/watch             200 api.Alert lines
+//	GET    /v1/topics/{topic}/log       200 api.LogEntry lines (raw export)
+//	GET    /v1/topics/{topic}/envelopes 200 api.RawEnvelope lines (raw export)
+//	POST   /v1/topics/{topic}/policy    200 api.LogChange
+//	GET    /v1/requests                 200 []api.Request
+//	POST   /v1/requests                 201 api.PublishResponse
+//	POST   /v1/requests/{id}/ack        200 api.Receipt (also decline)
+//	POST   /v1/requests/{id}/reply      200 api.PublishResponse
+//	GET    /v1/audit                    200 api.AuditEntry lines
+//	GET    /v1/audit/verify             200 api.AuditReport
+//
+// With WithAccess, every route first meets the access table (access.go):
+// the caller's roles, from its socket peer credentials, must grant the
+// route's, and the call is recorded in the audit log.
 //
 // GET /metrics and the profiles are the node's handlers, passed with
 // WithHandler.

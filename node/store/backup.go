@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/pb"
@@ -52,6 +53,7 @@ func (s *Store) Backup(w io.Writer) (uint64, error) {
 //     would only log it and leave the key out.
 func (s *Store) backup(w io.Writer) (uint64, error) {
 	var readErr error
+	var sendErr atomic.Pointer[error]
 	var version uint64
 	stream := s.db.NewStream()
 	stream.NumGo = 1
@@ -79,9 +81,18 @@ func (s *Store) backup(w io.Writer) (uint64, error) {
 			}
 		}
 		list.Kv = kvs
-		return writeKVList(w, list)
+		err = writeKVList(w, list)
+		if err != nil {
+			sendErr.CompareAndSwap(nil, &err)
+		}
+		return err
 	}
 	err := stream.Orchestrate(context.Background())
+	if e := sendErr.Load(); e != nil {
+		// Orchestrate may report the context it cancelled on the failed
+		// send instead: the writer's error says why (ErrClosed on Close).
+		err = *e
+	}
 	if err == nil {
 		err = readErr
 	}

@@ -54,15 +54,7 @@ Unset fields default to TLP AMBER, handling H2, reliability B2, language en.
 			if err != nil {
 				return err
 			}
-			resp, err := call1(c.Context(), g, (*api.Client).Publish, api.PublishRequest{Topic: args[0], Draft: *d})
-			if err != nil {
-				return err
-			}
-			if g.json {
-				return printJSON(stdout, resp)
-			}
-			fmt.Fprintln(stdout, resp.ID)
-			return nil
+			return g.printPublished(call1(c.Context(), g, (*api.Client).Publish, api.PublishRequest{Topic: args[0], Draft: *d}))
 		},
 	}
 	f.register(c.Flags())
@@ -223,5 +215,18 @@ func (f *publishFlags) applyParsed(fs *pflag.FlagSet, d *protocol.BulletinDraft)
 		d.Attachments = append(d.Attachments, a)
 	}
 	d.Audience = append(d.Audience, f.to...)
+	return nil
+}
+
+// printPublished prints what publishing answered: the new bulletin's ID,
+// or the whole answer with --json.
+func (g *globals) printPublished(resp api.PublishResponse, err error) error {
+	if err != nil {
+		return err
+	}
+	if g.json {
+		return printJSON(stdout, resp)
+	}
+	fmt.Fprintln(stdout, resp.ID)
 	return nil
 }

@@ -53,15 +53,7 @@ gives them, due as a date or time. The other flags are publish's.`,
 			if d.Request, err = requestBlock(c, d.Request, to, due, priority, time.Now()); err != nil {
 				return err
 			}
-			resp, err := call1(c.Context(), g, (*api.Client).CreateRequest, api.PublishRequest{Topic: args[0], Draft: *d})
-			if err != nil {
-				return err
-			}
-			if g.json {
-				return printJSON(stdout, resp)
-			}
-			fmt.Fprintln(stdout, resp.ID)
-			return nil
+			return g.printPublished(call1(c.Context(), g, (*api.Client).CreateRequest, api.PublishRequest{Topic: args[0], Draft: *d}))
 		},
 	}
 	f.register(c.Flags())
@@ -278,15 +270,7 @@ to "Re: " and the request's title.`,
 			if err != nil {
 				return err
 			}
-			resp, err := call2(c.Context(), g, (*api.Client).Reply, args[0], api.ReplyRequest{Draft: *d})
-			if err != nil {
-				return err
-			}
-			if g.json {
-				return printJSON(stdout, resp)
-			}
-			fmt.Fprintln(stdout, resp.ID)
-			return nil
+			return g.printPublished(call2(c.Context(), g, (*api.Client).Reply, args[0], api.ReplyRequest{Draft: *d}))
 		},
 	}
 	f.register(c.Flags())

@@ -1,6 +1,7 @@
 // Command concord-bench measures Concord against the libraries it stands
-// on, side by side in one run: delivery latency and throughput against
-// plain GossipSub, ingest against a plain Badger batch, the per-bulletin
+// on, side by side in one run: delivery latency, throughput and CPU
+// against plain GossipSub and against the store-and-forward floor
+// (GossipSub whose receivers durably store each message), ingest against a plain Badger batch, the per-bulletin
 // crypto against plain age, and a daemon's memory. It prints a Markdown
 // table and writes a JSON report whose shape is fixed so that runs can be
 // compared over time (see docs/benchmarks.md).
@@ -10,7 +11,7 @@
 // # Layout
 //
 // main.go runs the scenarios one group at a time; each measurement has
-// its file (latency.go, throughput.go, missed.go, search.go, interop.go,
+// its file (latency.go, throughput.go, floor.go, missed.go, search.go, interop.go,
 // crypto.go, rss.go…), and report.go holds the report's shape.
 //
 // # Dependencies

@@ -22,8 +22,11 @@ import (
 // QUIC transports, Noise or TLS, yamux, no relay) listening on TCP
 // loopback, connected all-to-all as Concord members connect to each
 // other. No validator, no storage, no encryption beyond the transport's.
+// With stores it is the store-and-forward floor (floor.go): each host
+// counts a message delivered once it is durably in its own Badger.
 type gossipNet struct {
 	hosts   []host.Host
+	stores  []*floorStore // nil: raw GossipSub
 	topics  []*pubsub.Topic
 	payload []byte
 	cancel  context.CancelFunc
@@ -32,9 +35,9 @@ type gossipNet struct {
 
 const benchTopic = "/concord-bench/1"
 
-func newGossipNet(ctx context.Context, n int, r *router, payloadSize int) (_ *gossipNet, err error) {
+func newGossipNet(ctx context.Context, n int, r *router, payloadSize int, stores []*floorStore) (_ *gossipNet, err error) {
 	ctx, cancel := context.WithCancel(ctx)
-	g := &gossipNet{hosts: make([]host.Host, n), topics: make([]*pubsub.Topic, n), payload: make([]byte, payloadSize), cancel: cancel}
+	g := &gossipNet{hosts: make([]host.Host, n), stores: stores, topics: make([]*pubsub.Topic, n), payload: make([]byte, payloadSize), cancel: cancel}
 	defer func() {
 		if err != nil {
 			g.close()
@@ -70,8 +73,20 @@ func (g *gossipNet) start(ctx context.Context, i int, r *router) error {
 	if err != nil {
 		return err
 	}
-	g.wg.Go(func() { receive(ctx, sub, i, r) })
+	g.wg.Go(func() { receive(ctx, sub, g.deliver(i, r)) })
 	return nil
+}
+
+// deliver returns what host i does with a message: report it at once, or
+// once it is durably stored.
+func (g *gossipNet) deliver(i int, r *router) func(*pubsub.Message, time.Time) {
+	if g.stores == nil {
+		return func(msg *pubsub.Message, at time.Time) { arriveData(r, i, msg.Data, at) }
+	}
+	s := g.stores[i]
+	return func(msg *pubsub.Message, _ time.Time) {
+		s.put([]byte(msg.ID), msg.Data, func(at time.Time) { arriveData(r, i, msg.Data, at) })
+	}
 }
 
 // newBaseHost builds a host with a node's transports, on TCP loopback.
@@ -79,17 +94,22 @@ func newBaseHost() (host.Host, error) {
 	return libp2p.New(append(node.TransportOptions(), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))...)
 }
 
-func receive(ctx context.Context, sub *pubsub.Subscription, node int, r *router) {
+func receive(ctx context.Context, sub *pubsub.Subscription, deliver func(*pubsub.Message, time.Time)) {
 	defer sub.Cancel()
 	for {
 		msg, err := sub.Next(ctx)
 		if err != nil {
 			return
 		}
-		at := time.Now()
-		if len(msg.Data) >= 8 {
-			r.arrive(node, int(binary.BigEndian.Uint32(msg.Data)), int(binary.BigEndian.Uint32(msg.Data[4:])), at)
-		}
+		deliver(msg, time.Now())
+	}
+}
+
+// arriveData reports message data, whose first 8 bytes are its run and
+// index, arrived at node.
+func arriveData(r *router, node int, data []byte, at time.Time) {
+	if len(data) >= 8 {
+		r.arrive(node, int(binary.BigEndian.Uint32(data)), int(binary.BigEndian.Uint32(data[4:])), at)
 	}
 }
 

@@ -58,7 +58,8 @@ func TestQuickReport(t *testing.T) {
 			t.Errorf("Markdown table lacks %s", name)
 		}
 	}
-	for _, want := range []string{"latency-p50-n5", "latency-p99-n5", "delivery-ratio-n5", "throughput", "ingest",
+	for _, want := range []string{"latency-p50-n5", "latency-p99-n5", "delivery-ratio-n5", "latency-p50-n5-floor", "latency-p99-n5-floor",
+		"cpu-per-bulletin-n5", "throughput", "throughput-floor", "ingest",
 		"crypto-4k", "crypto-256k", "catchup-10k", "join-1k", "rss-idle", "rss-100k"} {
 		if !seen[want] {
 			t.Errorf("scenario %s missing from the report", want)

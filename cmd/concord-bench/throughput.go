@@ -22,31 +22,35 @@ func (f found) capNote(who string) string {
 }
 
 // benchThroughput finds the highest rate a small topic sustains without
-// loss, for raw GossipSub and for Concord, every member publishing.
+// loss, for raw GossipSub, the store-and-forward floor and Concord, every
+// member publishing.
 func benchThroughput(ctx context.Context, b *bench) error {
 	n := b.cfg.tpNodes
-	var base, conc found
+	var base, floor, conc found
+	search := func(dst *found, name string) func(network, *router) error {
+		return func(net network, r *router) error {
+			b.profile("throughput-"+name, func() { *dst = b.search(ctx, net, r) })
+			return nil
+		}
+	}
 	b.progress("throughput: raw GossipSub, %d hosts", n)
-	err := withGossip(ctx, n, func(net network, r *router) error {
-		b.profile("throughput-gossipsub", func() { base = b.search(ctx, net, r) })
-		return nil
-	})
-	if err != nil {
+	if err := withGossip(ctx, n, search(&base, "gossipsub")); err != nil {
+		return err
+	}
+	b.progress("throughput: store-and-forward floor, %d hosts", n)
+	if err := withFloor(ctx, filepath.Join(b.dir, "tpfloor"), n, search(&floor, "floor")); err != nil {
 		return err
 	}
 	b.progress("throughput: Concord, %d members", n)
-	err = withConcord(ctx, b, filepath.Join(b.dir, "tp"), n, func(net network, r *router) error {
-		b.profile("throughput-concord", func() { conc = b.search(ctx, net, r) })
-		return nil
-	})
-	if err != nil {
+	if err := withConcord(ctx, b, filepath.Join(b.dir, "tp"), n, search(&conc, "concord")); err != nil {
 		return err
 	}
 	b.rep.add("throughput", unitPerS, conc.rate, base.rate)
+	b.rep.add("throughput-floor", unitPerS, conc.rate, floor.rate)
 	b.rep.note("throughput: %d-node topic, every member publishing; offered rates double from %g/s (cap %g/s) for %v each, then %d bisection steps; a rate passes when every bulletin reaches every other member within the step + 10%% + 0.5 s",
 		n, b.cfg.tpStart, b.cfg.tpMax, b.cfg.tpStep, b.cfg.tpFine)
-	b.rep.note("throughput: p99 latency at the rate reported: %.1f ms Concord, %.1f ms GossipSub%s%s",
-		ms(conc.p99), ms(base.p99), conc.capNote("Concord"), base.capNote("GossipSub"))
+	b.rep.note("throughput: p99 latency at the rate reported: %.1f ms Concord, %.1f ms floor, %.1f ms GossipSub%s%s%s",
+		ms(conc.p99), ms(floor.p99), ms(base.p99), conc.capNote("Concord"), floor.capNote("the floor"), base.capNote("GossipSub"))
 	return nil
 }
 

@@ -33,7 +33,14 @@ func storedPolicyHistory(h string) string {
 // starts a new epoch, whose key it returns; with all it wraps to the
 // newcomer the most recent earlier epochs this node holds keys of, up to
 // protocol.MaxPastKeys.
+//
+// A former member invited back under current-epoch is granted from-join:
+// the current epoch began with or after its removal, and it reads none of
+// the epochs it was excluded from unless an admin grants it all.
 func grantAdd(s *protocol.TopicState, keys map[uint64]*crypto.EpochKey, add *protocol.Add, card *crypto.Card, h string) (*crypto.EpochKey, error) {
+	if _, _, former := s.FormerChain(card.ID); former && h == protocol.HistoryCurrentEpoch {
+		h = protocol.HistoryFromJoin
+	}
 	add.History = storedPolicyHistory(h)
 	key := keys[s.Epoch]
 	var newKey *crypto.EpochKey

@@ -13,12 +13,15 @@
 //     of their fields (names, ISO 3166-1 countries, peer IDs, multiaddrs).
 //   - Epoch keys: GenerateEpochKey, WrapEpochKey and UnwrapEpochKey, and
 //     age encryption to members (Encrypt, Decrypt).
+//   - The concord-epoch age stanza: envelopes to an epoch wrap their file
+//     key under the epoch secret (EpochKey.EnvelopeRecipient), and
+//     EpochKey.EnvelopeIdentity opens it and the older hybrid stanza.
 //   - Invitations and their tokens (NewInvitation, ParseToken), and the
 //     join signature (SignJoin, VerifyJoin).
 //
 // # Dependencies
 //
-// filippo.io/age, libp2p's key and peer ID types, internal/canon and
-// internal/fsutil (key files are written 0600, never over another). It
-// imports nothing else of Concord.
+// filippo.io/age, golang.org/x/crypto/chacha20poly1305, libp2p's key and
+// peer ID types, internal/canon and internal/fsutil (key files are
+// written 0600, never over another). It imports nothing else of Concord.
 package crypto

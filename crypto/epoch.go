@@ -12,10 +12,10 @@ import (
 // keeps a hostile wrap from making us allocate.
 const maxWrappedEpochKey = 256
 
-// EpochKey is the key of one topic epoch. Bulletins of the epoch are
-// encrypted to its recipient, so each costs one stanza whatever the number
-// of members; a rotate entry of the topic log hands the identity to each
-// member wrapped to its own recipient.
+// EpochKey is the key of one topic epoch. Bulletins of the epoch carry
+// one epoch stanza (EnvelopeRecipient), whatever the number of members; a
+// rotate entry of the topic log hands the identity to each member wrapped
+// to its own hybrid recipient, the only way the secret travels.
 type EpochKey struct {
 	Epoch    uint64
 	Identity *age.HybridIdentity
@@ -30,8 +30,8 @@ func GenerateEpochKey(epoch uint64) (*EpochKey, error) {
 	return &EpochKey{Epoch: epoch, Identity: id}, nil
 }
 
-// Recipient returns the public key that bulletins of the epoch are
-// encrypted to.
+// Recipient returns the epoch's public key: the log's rotate entry names
+// it, and envelopes sealed before epoch stanzas were encrypted to it.
 func (k *EpochKey) Recipient() *age.HybridRecipient { return k.Identity.Recipient() }
 
 // String returns the secret key in age's text form

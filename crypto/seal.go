@@ -67,7 +67,7 @@ func Decrypt(ciphertext []byte, maxPlaintext int, identities ...age.Identity) ([
 		}
 		return nil, fmt.Errorf("decrypt: %w: %v", ErrCiphertextCorrupted, err)
 	}
-	plaintext, err := io.ReadAll(io.LimitReader(r, int64(maxPlaintext)+1))
+	plaintext, err := readBounded(r, min(len(ciphertext), maxPlaintext+1), maxPlaintext)
 	if err != nil {
 		return nil, fmt.Errorf("decrypt: %w: %v", ErrCiphertextCorrupted, err)
 	}
@@ -75,4 +75,25 @@ func Decrypt(ciphertext []byte, maxPlaintext int, identities ...age.Identity) ([
 		return nil, fmt.Errorf("decrypt: %w: more than %d bytes", ErrPlaintextTooLarge, maxPlaintext)
 	}
 	return plaintext, nil
+}
+
+// readBounded reads r to its end into a buffer of capacity size, which
+// a plaintext never outgrows (it is shorter than its ciphertext), and
+// stops after limit+1 bytes. Unlike io.ReadAll, it allocates once.
+func readBounded(r io.Reader, size, limit int) ([]byte, error) {
+	out := make([]byte, 0, size+1)
+	for len(out) <= limit {
+		if len(out) == cap(out) {
+			out = append(out, 0)[:len(out)]
+		}
+		n, err := r.Read(out[len(out):min(cap(out), limit+1)])
+		out = out[:len(out)+n]
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

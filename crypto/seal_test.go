@@ -127,3 +127,15 @@ func TestEncryptRefusesNoRecipientsAndMixing(t *testing.T) {
 		t.Error("Decrypt without identities accepted")
 	}
 }
+
+// readBounded stops one byte past its limit, and grows past a size
+// hint that was too small.
+func TestReadBounded(t *testing.T) {
+	data := bytes.Repeat([]byte("z"), 1000)
+	for _, c := range []struct{ size, limit, want int }{{10, 2000, 1000}, {1000, 1000, 1000}, {2000, 999, 1000}, {0, 0, 1}, {5, 10, 11}} {
+		got, err := readBounded(bytes.NewReader(data), c.size, c.limit)
+		if err != nil || len(got) != c.want {
+			t.Errorf("size %d, limit %d: %d bytes, %v; want %d", c.size, c.limit, len(got), err, c.want)
+		}
+	}
+}

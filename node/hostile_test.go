@@ -596,11 +596,13 @@ func TestAuthorBudgetAndQuota(t *testing.T) {
 	a.budgets.reset(DefaultLimits())
 	a.store.SetAuthorQuota(20 << 10)
 	refused := 0
-	for i := range 10 {
-		env := b.envelope(forged{seq: uint64(100 + i), prev: make([]byte, 32)})
+	prev := make([]byte, 32)
+	for i := range 10 { // one chain, so that every envelope counts against the quota
+		env := b.envelope(forged{seq: uint64(100 + i), prev: prev})
 		if err := a.Ingest(ctx, env.Raw); err != nil {
 			refused++
 		}
+		prev = env.ID[:]
 	}
 	if _, bytes, _ := a.store.AuthorUsage(id, b.id.MemberID()); bytes > 20<<10 || refused == 0 {
 		t.Fatalf("b holds %d bytes at a, quota %d; %d refused", bytes, 20<<10, refused)

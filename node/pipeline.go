@@ -391,15 +391,16 @@ func (n *Node) emit(ctx context.Context, t *topic, build func(*protocol.TopicSta
 	return rec, nil
 }
 
-// recipients returns who a bulletin is encrypted to: the epoch key, or for
-// a restricted audience each named member and ourselves.
+// recipients returns who a bulletin is encrypted to: the epoch key's
+// stanza (crypto.EpochRecipient), or for a restricted audience each named
+// member's hybrid recipient and ours.
 func (n *Node) recipients(state *protocol.TopicState, keys map[uint64]*crypto.EpochKey, audience []string) ([]age.Recipient, error) {
 	if len(audience) == 0 {
 		k := keys[state.Epoch]
 		if k == nil {
 			return nil, fmt.Errorf("this node lacks the key of the current epoch %d of topic %q", state.Epoch, state.Name)
 		}
-		return []age.Recipient{k.Recipient()}, nil
+		return []age.Recipient{k.EnvelopeRecipient(state.ID)}, nil
 	}
 	out := []age.Recipient{n.id.Age.Recipient()}
 	for _, id := range audience {

@@ -24,7 +24,8 @@ type Reader struct {
 
 // Key returns the key that opens env, or nil if r may not: with an
 // audience, the member's own key if it is in the audience or is the
-// author; without, the key of env's epoch.
+// author; without, the key of env's epoch, which opens both its epoch
+// stanza and the hybrid stanza of envelopes sealed before it existed.
 func (r Reader) Key(env *Envelope) age.Identity {
 	if len(env.Audience) > 0 {
 		if me := r.ID.MemberID(); slices.Contains(env.Audience, me) || env.Author == me {
@@ -32,8 +33,8 @@ func (r Reader) Key(env *Envelope) age.Identity {
 		}
 		return nil
 	}
-	if k := r.Keys[env.Epoch]; k != nil {
-		return k.Identity
+	if k := r.Keys[env.Epoch]; k != nil && len(env.Topic) == len(TopicID{}) {
+		return k.EnvelopeIdentity(env.TopicID())
 	}
 	return nil
 }

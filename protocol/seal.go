@@ -14,7 +14,7 @@ type SealParams struct {
 	Kind     string          // KindBulletin, KindRevision, KindRevocation or KindReceipt
 	Payload  []byte          // an encoded bulletin, Revocation or Receipt
 	Audience []string        // restricted audience; empty: the epoch key
-	To       []age.Recipient // the epoch key, or each audience member and the author
+	To       []age.Recipient // the epoch's EnvelopeRecipient, or each audience member and the author
 	Seq      uint64          // the author's next sequence number on the topic
 	Prev     []byte          // ID of the author's envelope at Seq-1; nil at Seq 1
 	TS       time.Time

@@ -221,7 +221,14 @@ func (n *Node) correlation(rec store.BulletinRecord, k entity.Key) (store.Alert,
 	if err != nil || total-1 > n.cfg.Search.CommonThreshold {
 		return a, false, err
 	}
-	for _, id := range ids {
+	for i, id := range ids {
+		if len(a.Others) == alertOthers {
+			// Enough to show: the rest are counted, not read. Each read
+			// decodes a whole record, and this runs for every bulletin
+			// stored, on every member.
+			a.OtherTotal += len(ids[i:]) - count(ids[i:], rec.ID)
+			break
+		}
 		if id == rec.ID {
 			continue
 		}
@@ -235,16 +242,36 @@ func (n *Node) correlation(rec store.BulletinRecord, k entity.Key) (store.Alert,
 			continue
 		}
 		a.OtherTotal++
-		if len(a.Others) < alertOthers {
-			var ob protocol.Bulletin
-			json.Unmarshal(other.Bulletin, &ob) // what fails to decode is shown by ID alone
-			a.Others = append(a.Others, alertRef(other, &ob))
-		}
+		a.Others = append(a.Others, alertRef(other, alertHead(other.Bulletin)))
 	}
 	if len(ids) < total { // beyond what was read: counted, not checked
 		a.OtherTotal += total - len(ids)
 	}
 	return a, len(a.Others) > 0, nil
+}
+
+// alertHead decodes of a record's bulletin what an alert shows of it:
+// its title and originator, not its body. What fails to decode is shown
+// by ID alone.
+func alertHead(data []byte) *protocol.Bulletin {
+	var head struct {
+		Title      string              `json:"title"`
+		Originator protocol.Originator `json:"originator"`
+	}
+	json.Unmarshal(data, &head)
+	b := &protocol.Bulletin{Originator: head.Originator}
+	b.Title = head.Title
+	return b
+}
+
+func count(ids []string, id string) int {
+	n := 0
+	for _, x := range ids {
+		if x == id {
+			n++
+		}
+	}
+	return n
 }
 
 func alertRef(rec store.BulletinRecord, b *protocol.Bulletin) store.AlertRef {

@@ -192,3 +192,23 @@ func jsonLines(path string) []api.Alert {
 	}
 	return out
 }
+
+// A correlation with more other bulletins than an alert lists shows the
+// first alertOthers and counts the rest.
+func TestCorrelationListsSomeAndCountsTheRest(t *testing.T) {
+	nodes, id := federation(t, 2, "drug-trafficking")
+	a, b := nodes[0], nodes[1]
+	for i := range alertOthers + 2 {
+		publish(t, a, id, alertDraft(fmt.Sprintf("Crew phone %d", i), "+234 801 234 5678"))
+	}
+	waitFor(t, 20*time.Second, func() (bool, string) {
+		return len(listing(t, b, id)) == alertOthers+2, "b misses a's bulletins"
+	})
+	last := publish(t, b, id, alertDraft("Same phone", "+234 801 234 5678"))
+	waitFor(t, 20*time.Second, func() (bool, string) {
+		as := alertsOf(t, a)
+		c := find(as, store.AlertCorrelation, last.ID)
+		return c != nil && len(c.Others) == alertOthers && c.OtherTotal == alertOthers+2 && c.Others[0].Country == a.cfg.Member.Country,
+			fmt.Sprintf("a's alerts: %+v", as)
+	})
+}

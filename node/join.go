@@ -124,6 +124,9 @@ func (n *Node) Join(ctx context.Context, token string) (*cprotocol.TopicState, e
 			// connecting started no sync: start it now, not at the next
 			// periodic round, for the new member to read at once.
 			n.spawn(func() { n.syncLogsWith(p) })
+			if t := n.topicByID(state.ID); t != nil {
+				n.spawn(func() { n.announceAdmission(t, state) })
+			}
 		}
 		return state, err
 	}
@@ -169,4 +172,29 @@ func (n *Node) restOfLog(p peer.ID, topic [32]byte, entries [][]byte) ([][]byte,
 		}
 	}
 	return nil, fmt.Errorf("the inviter sent an empty topic log, or one of more than %d entries", maxJoinLog)
+}
+
+// admissionWait bounds how long a new member waits for a peer on the
+// topic's log channel to announce its admission to.
+const admissionWait = time.Minute
+
+// announceAdmission announces the entry that admitted this member, once
+// the topic's log channel has a peer. The inviter announced it too, but
+// an inviter stopped, or restored from an older backup, right after
+// answering the join loses it; no other member would then know of this
+// one and all would refuse its envelopes and syncs for good (chaos
+// defect 4 in docs/reliability.md). Nodes that hold it ignore the copy.
+func (n *Node) announceAdmission(t *topic, state *cprotocol.TopicState) {
+	deadline := time.Now().Add(admissionWait)
+	for len(t.log.ListPeers()) == 0 {
+		if time.Now().After(deadline) {
+			return // the inviter's announcement and log sync remain
+		}
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	n.announce(t, state.Entries[state.Len-1])
 }

@@ -273,3 +273,29 @@ func TestJoinReceivesALongLogInPages(t *testing.T) {
 		t.Fatalf("the joiner holds %d entries (head %x), the inviter %d (head %x)", sb.Len, sb.Head[:4], sa.Len, sa.Head[:4])
 	}
 }
+
+// A member admitted by an inviter whose announcement reaches no one (cut
+// off from the others, then gone, as a node restored from an older
+// backup is) announces its admission itself: the other members learn of
+// it and take what it publishes (chaos defect 4).
+func TestNewMemberAnnouncesItsAdmission(t *testing.T) {
+	nodes, id := federation(t, 2, "terrorism")
+	a, b := nodes[0], nodes[1]
+	c := startNode(t, "Joiner", "KEN")
+	// c and b already share another topic, so their nodes are connected.
+	other, err := b.CreateTopic(context.Background(), "corruption", "Other topic", protocol.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invite(t, b, c, other.ID)
+	heal := partition(t, []*Node{a}, []*Node{b})
+	defer heal()
+	invite(t, a, c, id)
+	a.Close() // its announcement reached no one, and it is gone
+	eventually(t, 30*time.Second, "b never learnt that c joined", func() bool {
+		s, _ := b.topicByID(id).snapshot()
+		return s.Members[c.id.MemberID()] != nil
+	})
+	rec := publish(t, c, id, draft("from the new member"))
+	eventually(t, 30*time.Second, "b never took the new member's bulletin", func() bool { return readable(b, rec.ID) })
+}

@@ -121,7 +121,7 @@ func (n *Node) raiseAlerts(sink *alertSink, recs []store.BulletinRecord, unsaved
 	}
 	if len(stored) > 0 {
 		n.notify() // wakes alert streams (watch --alerts)
-		sink.deliver(n.alertViews(stored))
+		sink.deliverStored(stored)
 	}
 	return last, 0, nil
 }
@@ -433,6 +433,14 @@ func newAlertSink(n *Node) *alertSink {
 	s := &alertSink{n: n, file: n.cfg.Alerts.File, slots: make(chan struct{}, alertExecSlots)}
 	s.args, _ = splitArgs(n.cfg.Alerts.Exec) // validated with the config
 	return s
+}
+
+// deliverStored renders stored alerts and delivers them, when alerts go
+// anywhere: rendering reads every bulletin an alert names again.
+func (s *alertSink) deliverStored(stored []store.Alert) {
+	if s.file != "" || len(s.args) > 0 {
+		s.deliver(s.n.alertViews(stored))
+	}
 }
 
 func (s *alertSink) deliver(alerts []api.Alert) {

@@ -318,7 +318,7 @@ func (n *Node) raiseOverdue(ctx context.Context) error {
 	}
 	n.requests.overdue.Add(float64(len(stored)))
 	n.notify() // wakes alert streams (watch --alerts)
-	newAlertSink(n).deliver(n.alertViews(stored))
+	newAlertSink(n).deliverStored(stored)
 	return nil
 }
 

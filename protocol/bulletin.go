@@ -597,13 +597,19 @@ func (d *BulletinDraft) checkAudience() error {
 	if len(d.Audience) > MaxAudience {
 		return bulletinErr("audience", "has %d members, at most %d allowed", len(d.Audience), MaxAudience)
 	}
-	for i, m := range d.Audience {
-		field := fmt.Sprintf("audience[%d]", i)
+	return checkMemberList("audience", d.Audience)
+}
+
+// checkMemberList checks that every entry of the list field names is a
+// member ID, listed once.
+func checkMemberList(field string, ms []string) error {
+	for i, m := range ms {
+		at := fmt.Sprintf("%s[%d]", field, i)
 		if !crypto.ValidMemberID(m) {
-			return bulletinErr(field, "%s is not a member ID (%d lowercase base32 characters)", quote(m), crypto.MemberIDLen)
+			return bulletinErr(at, "%s is not a member ID (%d lowercase base32 characters)", quote(m), crypto.MemberIDLen)
 		}
-		if slices.Index(d.Audience, m) < i {
-			return bulletinErr(field, "%s is listed twice", m)
+		if slices.Index(ms, m) < i {
+			return bulletinErr(at, "%s is listed twice", m)
 		}
 	}
 	return nil

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/concordnet/concord/crypto"
 	"github.com/concordnet/concord/internal/canon"
 )
 
@@ -48,16 +47,7 @@ func (r *Request) validate() error {
 	if len(r.To) > MaxAddressees {
 		return bulletinErr("request.to", "names %d members, at most %d allowed", len(r.To), MaxAddressees)
 	}
-	for i, m := range r.To {
-		field := fmt.Sprintf("request.to[%d]", i)
-		if !crypto.ValidMemberID(m) {
-			return bulletinErr(field, "%s is not a member ID (%d lowercase base32 characters)", quote(m), crypto.MemberIDLen)
-		}
-		if slices.Index(r.To, m) < i {
-			return bulletinErr(field, "%s is listed twice", m)
-		}
-	}
-	return nil
+	return checkMemberList("request.to", r.To)
 }
 
 // requestAudience is the audience a request must have: its addressees and

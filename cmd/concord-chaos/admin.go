@@ -45,12 +45,12 @@ func (c *chaos) invite(ctx context.Context, rng *rand.Rand) {
 	c.state.mu.Lock()
 	t.tried[guest], t.doubt[guest] = true, true
 	c.state.mu.Unlock()
-	joined, err := c.inviteSteps(ctx, g, t.ID)
+	joined, tp, err := c.inviteSteps(ctx, g, t.ID)
 	c.hist.done(o, err)
 	c.state.mu.Lock()
 	switch {
 	case err == nil:
-		t.joined[guest], t.doubt[guest] = o.End, false
+		t.joined[guest], t.doubt[guest], t.joinEpoch[guest] = o.End, false, tp.Epoch
 	case o.Outcome == unknown && joined:
 		t.joined[guest] = o.End // may have joined: kept out of the checks
 	default:
@@ -63,18 +63,19 @@ func (c *chaos) invite(ctx context.Context, rng *rand.Rand) {
 	}
 }
 
-// inviteSteps reports whether the join was attempted, and how it went.
-func (c *chaos) inviteSteps(ctx context.Context, g *daemon, topic string) (bool, error) {
+// inviteSteps reports whether the join was attempted, and how it went:
+// the topic as the guest joined it.
+func (c *chaos) inviteSteps(ctx context.Context, g *daemon, topic string) (bool, api.Topic, error) {
 	id, err := g.api.Identity(ctx)
 	if err != nil {
-		return false, err
+		return false, api.Topic{}, err
 	}
 	inv, err := c.nodes[0].api.Invite(ctx, topic, api.InviteRequest{Card: id.Card})
 	if err != nil {
-		return false, err
+		return false, api.Topic{}, err
 	}
-	_, err = g.api.Join(ctx, inv.Token)
-	return true, err
+	tp, err := g.api.Join(ctx, inv.Token)
+	return true, tp, err
 }
 
 // remove has node 0 remove a sure member other than itself.

@@ -16,6 +16,7 @@ type invariant struct {
 	name       string
 	violations []violation
 	excused    int // acknowledged operations lost with a disk restored from an older backup
+	byEpoch    int // sealed where the reader joined after the envelope's epoch
 }
 
 // violation is one breach, with the operations and nodes that show it.
@@ -36,18 +37,16 @@ type index struct {
 	pubs      map[int]*op // publish ops by number
 	byID      map[string]*op
 	byEnv     map[string]*op
-	maxVer    map[int]int  // publish op → highest acknowledged version
-	revisions map[int]int  // publish op → revisions acknowledged or unknown
-	revokeOK  map[int]bool // publish op → a revocation acknowledged
-	revokeTry map[int]bool // publish op → a revocation acknowledged or unknown
+	acks      map[int][]*op // publish op → its acknowledged publish, revisions and revocations, in order
+	revisions map[int]int   // publish op → revisions acknowledged or unknown
+	revokeTry map[int]bool  // publish op → a revocation acknowledged or unknown
 	author    map[string]int
 }
 
 func (c *chaos) index() *index {
 	ops, faults := c.hist.snapshot()
 	x := &index{ops: ops, faults: faults, pubs: map[int]*op{}, byID: map[string]*op{}, byEnv: map[string]*op{},
-		maxVer: map[int]int{}, revisions: map[int]int{}, revokeOK: map[int]bool{}, revokeTry: map[int]bool{},
-		author: map[string]int{}}
+		acks: map[int][]*op{}, revisions: map[int]int{}, revokeTry: map[int]bool{}, author: map[string]int{}}
 	for _, d := range c.nodes {
 		x.author[d.id.MemberID] = d.i
 	}
@@ -57,18 +56,23 @@ func (c *chaos) index() *index {
 		case "publish":
 			x.pubs[o.N] = o
 			if o.ID != "" {
-				x.byID[o.ID], x.byEnv[o.Envelope], x.maxVer[o.N] = o, o, 1
+				x.byID[o.ID], x.byEnv[o.Envelope] = o, o
+			}
+			if o.Outcome == ok {
+				x.acks[o.N] = append(x.acks[o.N], o)
 			}
 		case "revise":
 			if o.Outcome != failed {
 				x.revisions[o.Origin]++
 			}
 			if o.Outcome == ok {
-				x.maxVer[o.Origin] = max(x.maxVer[o.Origin], o.Version)
+				x.acks[o.Origin] = append(x.acks[o.Origin], o)
 			}
 		case "revoke":
-			x.revokeOK[o.Origin] = x.revokeOK[o.Origin] || o.Outcome == ok
 			x.revokeTry[o.Origin] = x.revokeTry[o.Origin] || o.Outcome != failed
+			if o.Outcome == ok {
+				x.acks[o.Origin] = append(x.acks[o.Origin], o)
+			}
 		}
 	}
 	return x

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -131,6 +132,7 @@ type view struct {
 	status    api.Status
 	statusErr error
 	bulletins map[string]api.Bulletin // by ID (sealed: by envelope ID)
+	epochs    map[string]uint64       // envelope ID → its epoch
 	listErr   error
 	mem       memory
 	memErr    error
@@ -147,7 +149,7 @@ func (c *chaos) snapshot(ctx context.Context) []view {
 		v.alive = d.alive()
 		v.mem, v.memErr = d.memKiB()
 		v.status, v.statusErr = d.api.Status(ctx)
-		v.bulletins = map[string]api.Bulletin{}
+		v.bulletins, v.epochs = map[string]api.Bulletin{}, map[string]uint64{}
 		topics, err := d.api.Topics(ctx)
 		if err != nil {
 			v.listErr = err
@@ -162,8 +164,33 @@ func (c *chaos) snapshot(ctx context.Context) []view {
 			for _, b := range bs {
 				v.bulletins[b.ID] = b
 			}
+			if err := envelopeEpochs(ctx, d, t.ID, v.epochs); err != nil {
+				v.listErr = err
+				return nil
+			}
 		}
 		return nil
 	})
 	return views
+}
+
+// envelopeEpochs reads the epoch of every envelope d holds on a topic.
+func envelopeEpochs(ctx context.Context, d *daemon, topic string, into map[string]uint64) error {
+	s, err := d.api.Envelopes(ctx, topic, api.EnvelopeQuery{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for {
+		e, err := s.Next()
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return fmt.Errorf("envelopes of %s: %w", topic, err)
+		case e.Error != "":
+			return fmt.Errorf("envelopes of %s: %s", topic, e.Error)
+		}
+		into[e.ID] = e.Epoch
+	}
 }

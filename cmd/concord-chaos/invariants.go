@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -50,8 +51,9 @@ func (c *chaos) checkDelivered(x *index, views []view) *invariant {
 		if p.Outcome != ok {
 			continue
 		}
-		if c.lostToRestore(p, x, views) {
-			inv.excused++
+		want := c.expect(p, x, views)
+		inv.excused += want.lost
+		if want.gone {
 			continue
 		}
 		for _, e := range c.entitled(p) {
@@ -61,37 +63,89 @@ func (c *chaos) checkDelivered(x *index, views []view) *invariant {
 				inv.fail([]int{p.N}, []int{e}, "op %d (node %d's bulletin %s on %s) missing on node %d", p.N, p.Node, p.ID, c.topic(p.Topic).Name, e)
 			case !reader(p, e):
 				// sealed: invariant 2
+			case b.Sealed && c.beforeJoin(p, b, e, views[e]):
+				inv.byEpoch++
 			case b.Sealed:
 				inv.fail([]int{p.N}, []int{e}, "op %d (bulletin %s) sealed on node %d, which may read it", p.N, p.ID, e)
-			case x.revokeOK[p.N] && !b.Revoked:
+			case want.revoked && !b.Revoked:
 				inv.fail([]int{p.N}, []int{e}, "op %d (bulletin %s): revocation acknowledged, not revoked on node %d", p.N, p.ID, e)
-			case !b.Revoked && b.Version < x.maxVer[p.N]:
-				inv.fail([]int{p.N}, []int{e}, "op %d (bulletin %s): version %d acknowledged, node %d holds %d", p.N, p.ID, x.maxVer[p.N], e, b.Version)
+			case !b.Revoked && b.Version < want.version:
+				inv.fail([]int{p.N}, []int{e}, "op %d (bulletin %s): version %d acknowledged, node %d holds %d", p.N, p.ID, want.version, e, b.Version)
 			}
 		}
 	}
 	return inv
 }
 
-// lostToRestore reports whether what was acknowledged of p (its latest
-// version, its revocation) lived only on its author's disk, lost when
-// the author was restored from a backup begun before: no node holds it,
-// and the author was restored after p began.
-func (c *chaos) lostToRestore(p *op, x *index, views []view) bool {
+// expectation is what every entitled node must hold of a publication:
+// its acknowledged operations, less those lost with a restore.
+type expectation struct {
+	version int  // the highest acknowledged version
+	revoked bool // a revocation acknowledged
+	lost    int  // acknowledged operations lost with a restore
+	gone    bool // the publication itself was lost
+}
+
+func (c *chaos) expect(p *op, x *index, views []view) expectation {
+	var want expectation
+	for _, o := range x.acks[p.N] {
+		if c.lostToRestore(p, o, views) {
+			want.lost++
+			want.gone = want.gone || o.Kind == "publish"
+			continue
+		}
+		switch o.Kind {
+		case "publish":
+			want.version = max(want.version, 1)
+		case "revise":
+			want.version = max(want.version, o.Version)
+		case "revoke":
+			want.revoked = true
+		}
+	}
+	return want
+}
+
+// lostToRestore reports whether the acknowledged operation o on
+// publication p lived only on its node's disk, lost when that node was
+// restored from a backup begun before o ended: the node was restored
+// after o began, and no node holds what o did.
+func (c *chaos) lostToRestore(p, o *op, views []view) bool {
 	c.state.mu.Lock()
 	restored := slices.ContainsFunc(c.state.restores, func(r restoreRec) bool {
-		return r.node == p.Node && r.snapshot.Before(p.End) && r.at.After(p.Start)
+		return r.node == o.Node && r.snapshot.Before(o.End) && r.at.After(o.Start)
 	})
 	c.state.mu.Unlock()
 	if !restored {
 		return false
 	}
 	for _, v := range views {
-		if b, found := find(v, p); found && (!x.revokeOK[p.N] || b.Revoked) && (b.Revoked || b.Version >= x.maxVer[p.N]) {
+		b, found := find(v, p)
+		if !found {
+			continue
+		}
+		switch {
+		case o.Kind == "publish",
+			o.Kind == "revise" && (b.Revoked || b.Version >= o.Version),
+			o.Kind == "revoke" && b.Revoked:
 			return false
 		}
 	}
 	return true
+}
+
+// beforeJoin reports whether node e holds p's entry b sealed because the
+// envelope is of an epoch before the one e joined at: a member that
+// still knew only an earlier epoch published it. The history policy
+// (current-epoch, the runs' default) gives a new member the keys of the
+// epoch it joins at and of later ones, never earlier ones; so it is not
+// entitled to read that envelope (docs/reliability.md, defect 5).
+func (c *chaos) beforeJoin(p *op, b api.Bulletin, e int, v view) bool {
+	c.state.mu.Lock()
+	joinedAt, newcomer := c.topic(p.Topic).joinEpoch[e]
+	c.state.mu.Unlock()
+	epoch, held := v.epochs[cmp.Or(b.Envelope, b.ID)]
+	return newcomer && held && epoch < joinedAt
 }
 
 // 2. A restricted bulletin is sealed on members outside its audience.

@@ -26,6 +26,9 @@ func (c *chaos) report(invs []*invariant, took time.Duration, convErr error) err
 		if inv.excused > 0 {
 			fmt.Fprintf(out, "     (%d acknowledged operations held by no node: their author's disk was restored from an older backup before anyone received them)\n", inv.excused)
 		}
+		if inv.byEpoch > 0 {
+			fmt.Fprintf(out, "     (%d entries sealed on members that joined after the epoch they were published in, by a member that did not know the new epoch yet)\n", inv.byEpoch)
+		}
 	}
 	c.summary(took, convErr)
 	if first == nil {

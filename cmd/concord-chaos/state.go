@@ -32,9 +32,12 @@ type restoreRec struct {
 type topicState struct {
 	ID, Name string
 	joined   map[int]time.Time // node → when its join was acknowledged (founders: the setup)
-	removed  map[int]time.Time // node → when its removal was acknowledged
-	doubt    map[int]bool      // an invite, join or removal of unknown outcome
-	tried    map[int]bool      // invited at least once
+	// joinEpoch: node → the topic's epoch when it joined, for the nodes
+	// invited during the run (founders hold every epoch).
+	joinEpoch map[int]uint64
+	removed   map[int]time.Time // node → when its removal was acknowledged
+	doubt     map[int]bool      // an invite, join or removal of unknown outcome
+	tried     map[int]bool      // invited at least once
 }
 
 func newState() *state {
@@ -42,8 +45,8 @@ func newState() *state {
 }
 
 func newTopic(id, name string) *topicState {
-	return &topicState{ID: id, Name: name, joined: map[int]time.Time{}, removed: map[int]time.Time{},
-		doubt: map[int]bool{}, tried: map[int]bool{}}
+	return &topicState{ID: id, Name: name, joined: map[int]time.Time{}, joinEpoch: map[int]uint64{},
+		removed: map[int]time.Time{}, doubt: map[int]bool{}, tried: map[int]bool{}}
 }
 
 // member reports whether node i is surely a member of t now.

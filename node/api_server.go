@@ -21,6 +21,19 @@ func (n *Node) apiHandler() http.Handler {
 	return localapi.Handler(n.Service(), opts...)
 }
 
+// trackedHTTP makes Close wait for API requests in flight before it
+// closes the store, and refuses those that arrive after it began.
+func (n *Node) trackedHTTP(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !n.enter() {
+			http.Error(w, "the daemon is stopping", http.StatusServiceUnavailable)
+			return
+		}
+		defer n.exit()
+		h.ServeHTTP(w, r)
+	})
+}
+
 // apiExtras are the routes served beside the Service's.
 func (n *Node) apiExtras() map[string]http.Handler {
 	return map[string]http.Handler{

@@ -14,6 +14,7 @@ import (
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
@@ -128,8 +129,8 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	if n.ps, err = newPubSub(n.ctx, n.host, log, n.guard.appScore, pubsub.WithSubscriptionFilter(subscriptionFilter{n}), pubsub.WithRawTracer(selfTracer{n})); err != nil {
 		return nil, err
 	}
-	n.host.SetStreamHandler(protocol.ID(cprotocol.JoinProtocol), n.handleJoinStream)
-	n.host.SetStreamHandler(protocol.ID(cprotocol.SyncProtocol), n.handleSyncStream)
+	n.host.SetStreamHandler(protocol.ID(cprotocol.JoinProtocol), n.tracked(n.handleJoinStream))
+	n.host.SetStreamHandler(protocol.ID(cprotocol.SyncProtocol), n.tracked(n.handleSyncStream))
 	n.host.Network().Notify(connNotifee{n})
 	if err = n.loadTopics(); err != nil {
 		return nil, err
@@ -164,7 +165,9 @@ func (n *Node) close() error {
 	var errs []error
 	if n.api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		n.api.Shutdown(ctx)
+		if n.api.Shutdown(ctx) != nil {
+			n.api.Close() // requests still running past the grace: cut their connections
+		}
 		cancel()
 		os.Remove(n.home.Socket())
 	}
@@ -254,7 +257,7 @@ func (n *Node) serveAPI() error {
 		ln.Close()
 		return err
 	}
-	n.api = &http.Server{Handler: n.apiHandler(), ReadHeaderTimeout: 10 * time.Second, ConnContext: n.connContext}
+	n.api = &http.Server{Handler: n.trackedHTTP(n.apiHandler()), ReadHeaderTimeout: 10 * time.Second, ConnContext: n.connContext}
 	n.spawn(func() {
 		if err := n.api.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("API server stopped", "err", err)
@@ -284,14 +287,40 @@ func (n *Node) MemberID() string { return n.id.MemberID() }
 // spawn runs fn in a goroutine that Close waits for; once Close has begun
 // it runs nothing.
 func (n *Node) spawn(fn func()) {
+	if !n.enter() {
+		return
+	}
+	go func() {
+		defer n.exit()
+		fn()
+	}()
+}
+
+// enter registers work that uses the store (a goroutine, a stream, a
+// message validation, an API request): Close closes the store only once
+// every such work has called exit. It fails once the node is stopping;
+// the caller must then not start the work.
+func (n *Node) enter() bool {
 	n.spawnMu.Lock()
 	defer n.spawnMu.Unlock()
 	if n.stopping {
-		return
+		return false
 	}
 	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		fn()
-	}()
+	return true
+}
+
+func (n *Node) exit() { n.wg.Done() }
+
+// tracked wraps a stream handler: libp2p runs handlers on its own
+// goroutines, which closing the host does not wait for.
+func (n *Node) tracked(h network.StreamHandler) network.StreamHandler {
+	return func(s network.Stream) {
+		if !n.enter() {
+			s.Reset()
+			return
+		}
+		defer n.exit()
+		h(s)
+	}
 }

@@ -156,11 +156,23 @@ func (n *Node) attach(t *topic) error {
 	return nil
 }
 
+// trackedValidator wraps a validator: GossipSub runs validators on its
+// own goroutines, which stopping it does not wait for.
+func (n *Node) trackedValidator(v pubsub.ValidatorEx) pubsub.ValidatorEx {
+	return func(ctx context.Context, p peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		if !n.enter() {
+			return pubsub.ValidationIgnore
+		}
+		defer n.exit()
+		return v(ctx, p, m)
+	}
+}
+
 // joinPubSub joins one GossipSub topic whose messages are all handled by
 // its validator (which stores them); the subscription only keeps us in
 // the mesh.
 func (n *Node) joinPubSub(ctx context.Context, name string, v pubsub.ValidatorEx) (*pubsub.Topic, error) {
-	if err := n.ps.RegisterTopicValidator(name, v); err != nil {
+	if err := n.ps.RegisterTopicValidator(name, n.trackedValidator(v)); err != nil {
 		return nil, fmt.Errorf("registering validator for %s: %w", name, err)
 	}
 	pt, err := n.ps.Join(name)

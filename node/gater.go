@@ -102,6 +102,9 @@ func (f subscriptionFilter) CanSubscribe(topic string) bool {
 }
 
 func (f subscriptionFilter) FilterIncomingSubscriptions(from peer.ID, subs []*pb.RPC_SubOpts) ([]*pb.RPC_SubOpts, error) {
+	if f.n.deafSubs.Load() {
+		return nil, nil
+	}
 	if len(subs) > maxPeerSubscriptions {
 		return nil, fmt.Errorf("peer %s announced %d subscriptions in one RPC, more than %d", from, len(subs), maxPeerSubscriptions)
 	}

@@ -21,6 +21,9 @@ type metrics struct {
 	rejected  *prometheus.CounterVec
 	published prometheus.Counter
 	refused   prometheus.Counter
+	// meshRedials counts reconnections of member nodes GossipSub had
+	// lost track of (meshheal.go).
+	meshRedials prometheus.Counter
 
 	publishSeconds  prometheus.Histogram
 	deliverySeconds prometheus.Histogram
@@ -49,6 +52,10 @@ func newMetrics() *metrics {
 		Name: "concord_connections_refused_total",
 		Help: "Inbound connections refused by the gater: not a member, configured peer or invitee.",
 	})
+	m.meshRedials = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "concord_mesh_reconnections_total",
+		Help: "Member nodes reconnected because they were connected but missing from a topic's GossipSub peers for three checks in a row.",
+	})
 	m.publishSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "concord_publish_seconds",
 		Help:    "Time an analyst's publication takes here: sealing, the durable commit and the gossip publish.",
@@ -59,7 +66,7 @@ func newMetrics() *metrics {
 		Help:    "Time from an envelope's timestamp (its author's clock) to its durable storage here, for envelopes received by gossip.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 14), // 1 ms to 8 s
 	})
-	m.registry.MustRegister(m.accepted, m.rejected, m.published, m.refused, m.publishSeconds, m.deliverySeconds,
+	m.registry.MustRegister(m.accepted, m.rejected, m.published, m.refused, m.meshRedials, m.publishSeconds, m.deliverySeconds,
 		buildInfo(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -60,6 +60,7 @@ type Node struct {
 	pubsubNames map[string]bool // GossipSub topics of our topics
 	allowed     map[peer.ID]bool
 	dials       dialBackoff // spaces out dials to failing member nodes (dial.go)
+	mesh        meshHealer  // member nodes GossipSub lost track of (meshheal.go)
 	selfwatch   selfWatch   // another node with our identity (selfwatch.go)
 
 	purgeMu sync.Mutex // one purge of former members' envelopes at a time (former.go)
@@ -70,10 +71,12 @@ type Node struct {
 	closeErr  error
 
 	// isolated cuts the node off the network, blocked off some peers, and
-	// dropGossip loses received envelopes: tests of partitions and loss.
+	// dropGossip loses received envelopes, deafSubs peers' subscription
+	// announcements: tests of partitions and loss.
 	isolated   atomic.Bool
 	blocked    sync.Map // peer.ID → struct{}
 	dropGossip func() bool
+	deafSubs   atomic.Bool
 
 	changedMu sync.Mutex
 	changed   chan struct{} // closed and replaced whenever a bulletin is stored
@@ -143,6 +146,7 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	}
 	n.dialBootstrap()
 	n.spawn(n.memberLoop)
+	n.spawn(n.meshLoop)
 	n.spawn(n.syncLoop)
 	n.spawn(n.retentionLoop)
 	n.spawn(n.diskLoop)

@@ -36,16 +36,7 @@ type meshHealer struct {
 
 // meshLoop checks the topics' GossipSub peers every meshCheckEvery.
 func (n *Node) meshLoop() {
-	tick := time.NewTicker(meshCheckEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-n.ctx.Done():
-			return
-		case <-tick.C:
-			n.healMesh(time.Now())
-		}
-	}
+	n.every(meshCheckEvery, func() { n.healMesh(time.Now()) })
 }
 
 // healMesh reconnects the member nodes missing from a topic's GossipSub
@@ -79,10 +70,7 @@ func (n *Node) healMesh(now time.Time) {
 		n.host.Network().ClosePeer(p)
 	}
 	if len(redial) > 0 {
-		for _, t := range n.allTopics() {
-			s, _ := t.snapshot()
-			n.dialMembers(s)
-		}
+		n.dialAllMembers()
 	}
 }
 

@@ -383,18 +383,30 @@ func addrInfo(nd crypto.CardNode) (peer.AddrInfo, bool) {
 // down or a link that was cut is back in the mesh without an operator;
 // a node that keeps failing is tried less often (dialBackoff).
 func (n *Node) memberLoop() {
-	tick := time.NewTicker(30 * time.Second)
+	n.every(30*time.Second, func() {
+		n.dials.prune()
+		n.dialAllMembers()
+	})
+}
+
+// dialAllMembers dials the members of every topic (see dialMembers).
+func (n *Node) dialAllMembers() {
+	for _, t := range n.allTopics() {
+		s, _ := t.snapshot()
+		n.dialMembers(s)
+	}
+}
+
+// every runs fn every d until the node stops.
+func (n *Node) every(d time.Duration, fn func()) {
+	tick := time.NewTicker(d)
 	defer tick.Stop()
 	for {
 		select {
 		case <-n.ctx.Done():
 			return
 		case <-tick.C:
-			n.dials.prune()
-			for _, t := range n.allTopics() {
-				s, _ := t.snapshot()
-				n.dialMembers(s)
-			}
+			fn()
 		}
 	}
 }

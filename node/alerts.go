@@ -133,8 +133,8 @@ func (n *Node) alertsFor(rec store.BulletinRecord, watch []store.WatchEntry) ([]
 	if rec.Sealed || rec.Revoked || rec.Expired || len(rec.Bulletin) == 0 {
 		return nil, nil
 	}
-	var b protocol.Bulletin
-	if err := json.Unmarshal(rec.Bulletin, &b); err != nil {
+	b, err := n.alertBulletin(rec, watch)
+	if err != nil {
 		return nil, err
 	}
 	keys, err := n.store.BulletinEntities(rec.ID)
@@ -142,9 +142,9 @@ func (n *Node) alertsFor(rec store.BulletinRecord, watch []store.WatchEntry) ([]
 		return nil, err
 	}
 	now := time.Now().UTC()
-	base := store.Alert{Time: now, Bulletin: alertRef(rec, &b), Version: rec.Version}
+	base := store.Alert{Time: now, Bulletin: alertRef(rec, b), Version: rec.Version}
 	var out []store.Alert
-	words := bulletinWords(&b)
+	words := bulletinWords(b)
 	for _, e := range watch {
 		if term, ok := watchMatches(e, keys, words); ok {
 			a := base
@@ -164,6 +164,16 @@ func (n *Node) alertsFor(rec store.BulletinRecord, watch []store.WatchEntry) ([]
 		}
 	}
 	return out, nil
+}
+
+// alertBulletin returns rec's bulletin, with its body (opened from the
+// envelope) only if a watchlist entry looks for words: entity keys and
+// correlation need no body.
+func (n *Node) alertBulletin(rec store.BulletinRecord, watch []store.WatchEntry) (*protocol.Bulletin, error) {
+	if slices.ContainsFunc(watch, func(e store.WatchEntry) bool { return len(e.Words) > 0 }) {
+		return n.fullBulletin(rec)
+	}
+	return recordBulletin(rec)
 }
 
 // watchMatches says whether entry e matches a bulletin of these entity

@@ -10,24 +10,48 @@ import (
 	"github.com/concordnet/concord/protocol"
 )
 
-// fullBulletin returns the bulletin rec holds, attachment bytes included.
-// Records keep attachments without their bytes (see bulletinRecord), so
-// for a bulletin with attachments the envelope it came in is opened
-// again; records written before that still hold the bytes, and are used
-// as they are.
+// fullBulletin returns the bulletin rec holds, body and attachment bytes
+// included. Records keep neither (see bulletinRecord), so for a bulletin
+// with a body or attachments the envelope it came in is opened again.
 func (n *Node) fullBulletin(rec store.BulletinRecord) (*protocol.Bulletin, error) {
+	b, err := recordBulletin(rec)
+	if err != nil {
+		return nil, err
+	}
+	if !lacksContent(rec, b) {
+		return b, nil
+	}
+	full, err := n.reopen(rec)
+	if err != nil {
+		return nil, fmt.Errorf("bulletin %s: reading its body and attachments: %w", rec.ID, err)
+	}
+	return full, nil
+}
+
+// recordBulletin decodes the bulletin a readable record keeps.
+func recordBulletin(rec store.BulletinRecord) (*protocol.Bulletin, error) {
 	var b protocol.Bulletin
 	if err := json.Unmarshal(rec.Bulletin, &b); err != nil {
 		return nil, fmt.Errorf("bulletin %s: its stored record does not decode (%v): the store is damaged; restore it from a backup (concord restore)", rec.ID, err)
 	}
-	if !slices.ContainsFunc(b.Attachments, func(a protocol.Attachment) bool { return int64(len(a.Data)) != a.Size }) {
-		return &b, nil
-	}
-	full, err := n.reopen(rec)
+	return &b, nil
+}
+
+// lacksContent reports whether b, as rec keeps it, lacks its body or an
+// attachment's bytes, which only the envelope holds.
+func lacksContent(rec store.BulletinRecord, b *protocol.Bulletin) bool {
+	return (rec.BodySize > 0 && b.Body == "") ||
+		slices.ContainsFunc(b.Attachments, func(a protocol.Attachment) bool { return int64(len(a.Data)) != a.Size })
+}
+
+// recordBody is the store's BodySource: the body of a record that leaves
+// it in its envelope, for Reindex.
+func (n *Node) recordBody(rec *store.BulletinRecord) (string, error) {
+	b, err := n.reopen(*rec)
 	if err != nil {
-		return nil, fmt.Errorf("bulletin %s: reading its attachments: %w", rec.ID, err)
+		return "", err
 	}
-	return full, nil
+	return b.Body, nil
 }
 
 // reopen decrypts and verifies again the envelope of the version rec

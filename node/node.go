@@ -120,6 +120,7 @@ func Start(h Home, log *slog.Logger) (_ *Node, err error) {
 	}
 	n.store.SetDiskReserve(cfg.Disk.reserveBytes())
 	n.store.SetAuthorQuota(uint64(cfg.Limits.AuthorQuotaMiB) << 20)
+	n.store.SetBodySource(n.recordBody) // Reindex reads bodies from the envelopes
 	if err = n.openAccess(); err != nil {
 		return nil, err
 	}

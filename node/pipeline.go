@@ -2,10 +2,8 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"filippo.io/age"
@@ -279,21 +277,17 @@ func (n *Node) readerIdentity(keys map[uint64]*crypto.EpochKey, env *protocol.En
 	return protocol.Reader{ID: n.id, Keys: keys}.Key(env)
 }
 
-// bulletinRecord completes rec with b. The record keeps each attachment's
-// name, media type, size and digest but not its bytes: they are in the
-// envelope beside it (see fullBulletin), and in the record's JSON they
-// would take their size again, a third more in base64.
+// bulletinRecord completes rec with b. The record keeps neither the body
+// nor the attachments' bytes (store.LightBulletin): they are in the
+// envelope beside it (see fullBulletin). The body rides along unstored,
+// for the search index.
 func bulletinRecord(rec *store.BulletinRecord, b *protocol.Bulletin) (*store.BulletinRecord, error) {
-	light := *b
-	light.Attachments = slices.Clone(b.Attachments)
-	for i := range light.Attachments {
-		light.Attachments[i].Data = nil
-	}
-	data, err := json.Marshal(&light)
+	data, bodySize, err := store.LightBulletin(b)
 	if err != nil {
 		return nil, rejection(protocol.ReasonBadBulletin, err)
 	}
 	rec.ID, rec.Created, rec.Sealed, rec.Bulletin = b.ID, b.Created, false, data
+	rec.BodySize, rec.Body = bodySize, b.Body
 	rec.Version, rec.Modified, rec.ValidUntil = b.Version, b.Modified, b.ValidUntil
 	return rec, nil
 }

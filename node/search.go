@@ -250,11 +250,28 @@ func (n *Node) Search(q store.TextQuery) ([]api.SearchHit, error) {
 			hit.Matches = []string{}
 		}
 		if v.Content != nil {
-			hit.Excerpt = Excerpt(v.Protocol(), h.Matches, v.Content.Originator.Country)
+			hit.Excerpt = Excerpt(n.excerptSource(h.Record, &v), h.Matches, v.Content.Originator.Country)
 		}
 		out = append(out, hit)
 	}
 	return out, nil
+}
+
+// excerptSource is the bulletin an excerpt is cut from: v's, with the
+// body its record leaves in the envelope opened again. Only the hits
+// returned pay for it. If the envelope does not open, the excerpt comes
+// from what the record holds.
+func (n *Node) excerptSource(rec store.BulletinRecord, v *api.Bulletin) *protocol.Bulletin {
+	b := v.Protocol()
+	if v.Content.BodySize == 0 || b.Body != "" {
+		return b
+	}
+	full, err := n.fullBulletin(rec)
+	if err != nil {
+		n.log.Warn("search: a hit's body is not readable; its excerpt leaves it out", "bulletin", rec.ID, "err", err)
+		return b
+	}
+	return full
 }
 
 // ErrSealed reports a bulletin this member may not read.

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/concordnet/concord/node/api"
@@ -157,8 +156,9 @@ func (s *Service) Watch(ctx context.Context, q api.WatchQuery, send func(api.Bul
 	})
 }
 
-// bulletinView renders a record for the API; full adds attachment bytes,
-// which only the envelope holds (see fullBulletin).
+// bulletinView renders a record for the API; full adds the body and the
+// attachment bytes, which only the envelope holds (see fullBulletin).
+// Without them, Content.BodySize says how large the body left out is.
 func (n *Node) bulletinView(rec store.BulletinRecord, full bool) (api.Bulletin, error) {
 	v := api.Bulletin{
 		ID: rec.ID, Topic: protocol.TopicID(rec.Topic).String(), Category: rec.Category, Author: rec.Author,
@@ -181,14 +181,12 @@ func (n *Node) bulletinView(rec store.BulletinRecord, full bool) (api.Bulletin, 
 		}
 		return v, err
 	}
-	var b protocol.Bulletin
-	if err := json.Unmarshal(rec.Bulletin, &b); err != nil {
+	b, err := recordBulletin(rec)
+	if err != nil {
 		return v, err
 	}
-	for i := range b.Attachments {
-		b.Attachments[i].Data = nil // records written before bulletinRecord dropped them
-	}
-	v.Content = api.ContentOf(&b)
+	v.Content = api.ContentOf(b)
+	v.Content.BodySize = rec.BodySize
 	return v, nil
 }
 

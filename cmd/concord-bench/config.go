@@ -43,10 +43,11 @@ type config struct {
 
 	interopBulletins int
 	searchBulletins  int
+	diskBulletins    int
 }
 
 // groups are the names -scenarios accepts, one per kind of measurement.
-var groups = []string{"latency", "throughput", "ingest", "catchup", "join", "crypto", "rss", "interop", "search"}
+var groups = []string{"latency", "throughput", "ingest", "catchup", "join", "crypto", "rss", "interop", "search", "disk"}
 
 // quickValues replace the defaults under -quick, for flags not given
 // explicitly: small enough that CI runs the whole harness in under a
@@ -57,6 +58,7 @@ var quickValues = map[string]string{
 	"missed": "300", "ingest-workers": "16", "join-bulletins": "200", "crypto-4k": "30", "crypto-256k": "5",
 	"rss-bulletins": "2000", "settle": "1s", "interop-bulletins": "500",
 	"search-bulletins": "2000",
+	"disk-bulletins":   "50",
 }
 
 func parseConfig(args []string, stderr io.Writer) (config, error) {
@@ -91,6 +93,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	c.rssFlags(fs)
 	fs.IntVar(&c.interopBulletins, "interop-bulletins", 10000, "generated bulletins exported and imported in the interop scenarios")
 	fs.IntVar(&c.searchBulletins, "search-bulletins", 100000, "generated bulletins (5 entities each) indexed and queried in the search scenarios")
+	fs.IntVar(&c.diskBulletins, "disk-bulletins", 500, "bulletins stored in each disk scenario (bytes on disk per bulletin)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -178,6 +181,8 @@ func (c *config) finish(nodes, scenarios string) error {
 		return fmt.Errorf("-interop-bulletins must be positive")
 	case c.searchBulletins < 1:
 		return fmt.Errorf("-search-bulletins must be positive")
+	case c.diskBulletins < 1:
+		return fmt.Errorf("-disk-bulletins must be positive")
 	}
 	return nil
 }

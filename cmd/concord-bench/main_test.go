@@ -60,7 +60,8 @@ func TestQuickReport(t *testing.T) {
 	}
 	for _, want := range []string{"latency-p50-n5", "latency-p99-n5", "delivery-ratio-n5", "latency-p50-n5-floor", "latency-p99-n5-floor",
 		"cpu-per-bulletin-n5", "throughput", "throughput-floor", "ingest",
-		"crypto-4k", "crypto-256k", "catchup-10k", "join-1k", "rss-idle", "rss-100k"} {
+		"crypto-4k", "crypto-256k", "catchup-10k", "join-1k", "rss-idle", "rss-100k",
+		"disk-per-bulletin-4k", "disk-per-bulletin-256k"} {
 		if !seen[want] {
 			t.Errorf("scenario %s missing from the report", want)
 		}

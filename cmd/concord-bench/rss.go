@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"github.com/concordnet/concord/node/store"
 )
 
 // benchRSS measures the real daemon's peak RSS idle and after storing
@@ -112,7 +113,8 @@ func (b *bench) fill(ctx context.Context, m *member) error {
 }
 
 // bulletinSizes returns the size of the envelope of a bulletin with a
-// 4 KiB body and of its JSON record, for the baseline to write as much.
+// 4 KiB body and of its record, which leaves the body in the envelope
+// (store.LightBulletin), for the baseline to write as much.
 func bulletinSizes() (envSize, recSize int, err error) {
 	f, err := newCryptoFixture(payloadSize)
 	if err != nil {
@@ -122,6 +124,6 @@ func bulletinSizes() (envSize, recSize int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	rec, err := json.Marshal(f.bulletin)
+	rec, _, err := store.LightBulletin(f.bulletin)
 	return len(raw), len(rec) + 300, err // + the record's own fields
 }

@@ -327,8 +327,8 @@ func (x *exporter) addList(ctx context.Context, topic, since string) error {
 }
 
 // add adds one bulletin as listed: a tombstone as a revoked item, a
-// readable one with its attachments' bytes (which only show's full view
-// carries). Sealed and expired bulletins have nothing to export.
+// readable one with its body and attachments' bytes (which only show's
+// full view carries). Sealed and expired bulletins have nothing to export.
 func (x *exporter) add(ctx context.Context, b api.Bulletin) error {
 	switch {
 	case b.Revoked:
@@ -340,7 +340,7 @@ func (x *exporter) add(ctx context.Context, b api.Bulletin) error {
 		x.sealed++
 		return nil
 	}
-	if hasAttachmentsWithoutData(b.Content.Attachments) {
+	if hasAttachmentsWithoutData(b.Content.Attachments) || (b.Content.Body == "" && b.Content.BodySize > 0) {
 		full, err := x.c.Bulletin(ctx, b.ID)
 		if err != nil {
 			return fmt.Errorf("reading the attachments of %s: %w", b.ID, err)

@@ -149,11 +149,14 @@ type Bulletin struct {
 // those Bulletin carries for every bulletin: ID, version, created,
 // category and audience).
 type Content struct {
-	Modified          time.Time             `json:"modified"`
-	Originator        protocol.Originator   `json:"originator"`
-	Title             string                `json:"title"`
-	Summary           string                `json:"summary,omitempty"`
-	Body              string                `json:"body,omitempty"` // Markdown
+	Modified   time.Time           `json:"modified"`
+	Originator protocol.Originator `json:"originator"`
+	Title      string              `json:"title"`
+	Summary    string              `json:"summary,omitempty"`
+	Body       string              `json:"body,omitempty"` // Markdown
+	// BodySize is the size of the body a view leaves out (list, watch,
+	// search): show gives it.
+	BodySize          int                   `json:"body_size,omitempty"`
 	Language          string                `json:"language"`
 	TLP               string                `json:"tlp"`
 	Handling          protocol.Handling     `json:"handling"`

@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -98,7 +97,7 @@ func (s *Store) index(txn *badger.Txn, old, rec *BulletinRecord) error {
 		rec.RecvSeq = s.recvSeq
 		sets = append(sets, [2][]byte{key(pfxRecv, u64(rec.RecvSeq)), []byte(rec.ID)})
 	}
-	val, err := json.Marshal(rec)
+	val, err := encodeRecord(rec)
 	if err != nil {
 		return err
 	}
@@ -111,10 +110,19 @@ func (s *Store) index(txn *badger.Txn, old, rec *BulletinRecord) error {
 			return err
 		}
 	}
-	if s.noIndex.Load() {
+	if s.noIndex.Load() || sameIndexed(old, rec) {
 		return nil
 	}
 	return indexDoc(txn, rec)
+}
+
+// sameIndexed reports whether rec's postings are old's: the same version,
+// readable in both. The body of a stored record is only in its envelope,
+// so postings are rebuilt only from a record made from an envelope (or
+// by Reindex, which opens it again).
+func sameIndexed(old, rec *BulletinRecord) bool {
+	return old != nil && old.Envelope == rec.Envelope && indexable(old) && indexable(rec) &&
+		old.Created.Equal(rec.Created) && old.Topic == rec.Topic && old.Category == rec.Category && old.Author == rec.Author
 }
 
 // unindex deletes rec, its list indexes, its place in the change feed and
@@ -257,7 +265,7 @@ func getRecord(txn *badger.Txn, id string) (BulletinRecord, error) {
 	if err != nil {
 		return rec, err
 	}
-	return rec, json.Unmarshal(val, &rec)
+	return rec, decodeRecord(val, &rec)
 }
 
 // ErrAmbiguous reports a bulletin ID prefix that matches several bulletins.

@@ -22,34 +22,40 @@ type EnvelopeRef struct {
 }
 
 // BulletinRecord is the indexed, decrypted view of a bulletin: its latest
-// version, and the history of every envelope about it. A member outside a
+// version without its body and attachment bytes (light.go), and the
+// history of every envelope about it. A member outside a
 // restricted audience holds a Sealed record: it knows the bulletin exists,
 // not its content. A revoked or expired record is a tombstone: its
 // content (Bulletin, ValidUntil) is erased, the rest is kept.
 type BulletinRecord struct {
-	ID         string          `json:"id"`
-	Topic      [32]byte        `json:"topic"`
-	Category   string          `json:"category"`
-	Envelope   [32]byte        `json:"envelope"` // the envelope of the version held
-	Author     string          `json:"author"`
-	Seq        uint64          `json:"seq"`
-	Kind       string          `json:"kind"`
-	Version    int             `json:"version,omitempty"`
-	Created    time.Time       `json:"created"`
-	Modified   time.Time       `json:"modified,omitzero"`
-	ValidUntil *time.Time      `json:"valid_until,omitempty"`
-	Received   time.Time       `json:"received"`
-	RecvSeq    uint64          `json:"recv_seq"`
-	Audience   []string        `json:"audience,omitempty"`
-	Sealed     bool            `json:"sealed"`
-	Bulletin   json.RawMessage `json:"bulletin,omitempty"`
+	ID         string          `json:"id" cbor:"1,keyasint"`
+	Topic      [32]byte        `json:"topic" cbor:"2,keyasint"`
+	Category   string          `json:"category" cbor:"3,keyasint"`
+	Envelope   [32]byte        `json:"envelope" cbor:"4,keyasint"` // the envelope of the version held
+	Author     string          `json:"author" cbor:"5,keyasint"`
+	Seq        uint64          `json:"seq" cbor:"6,keyasint"`
+	Kind       string          `json:"kind" cbor:"7,keyasint"`
+	Version    int             `json:"version,omitempty" cbor:"8,keyasint,omitempty"`
+	Created    time.Time       `json:"created" cbor:"9,keyasint"`
+	Modified   time.Time       `json:"modified,omitzero" cbor:"10,keyasint,omitzero"`
+	ValidUntil *time.Time      `json:"valid_until,omitempty" cbor:"11,keyasint,omitempty"`
+	Received   time.Time       `json:"received" cbor:"12,keyasint"`
+	RecvSeq    uint64          `json:"recv_seq" cbor:"13,keyasint"`
+	Audience   []string        `json:"audience,omitempty" cbor:"14,keyasint,omitempty"`
+	Sealed     bool            `json:"sealed" cbor:"15,keyasint"`
+	Bulletin   json.RawMessage `json:"bulletin,omitempty" cbor:"16,keyasint,omitempty"` // without body and attachment bytes (LightBulletin), or whole in records of older stores
+	// BodySize is the size of the body Bulletin leaves in the envelope.
+	BodySize int `json:"body_size,omitempty" cbor:"17,keyasint,omitempty"`
+	// Body is the body of a record just made from its envelope: indexed,
+	// never stored.
+	Body string `json:"-" cbor:"-"`
 
-	History   []Revision `json:"history,omitempty"`
-	Revoked   bool       `json:"revoked,omitempty"`
-	Reason    string     `json:"reason,omitempty"` // the revocation's
-	RevokedAt time.Time  `json:"revoked_at,omitzero"`
-	Expired   bool       `json:"expired,omitempty"` // erased here by retention
-	ExpiredAt time.Time  `json:"expired_at,omitzero"`
+	History   []Revision `json:"history,omitempty" cbor:"18,keyasint,omitempty"`
+	Revoked   bool       `json:"revoked,omitempty" cbor:"19,keyasint,omitempty"`
+	Reason    string     `json:"reason,omitempty" cbor:"20,keyasint,omitempty"` // the revocation's
+	RevokedAt time.Time  `json:"revoked_at,omitzero" cbor:"21,keyasint,omitzero"`
+	Expired   bool       `json:"expired,omitempty" cbor:"22,keyasint,omitempty"` // erased here by retention
+	ExpiredAt time.Time  `json:"expired_at,omitzero" cbor:"23,keyasint,omitzero"`
 }
 
 // PutResult says what PutEnvelope did.

@@ -63,6 +63,9 @@ func parseIndexed(rec *BulletinRecord) (*indexedBulletin, error) {
 	if err := json.Unmarshal(rec.Bulletin, &b); err != nil {
 		return nil, fmt.Errorf("indexing bulletin %s: its stored content is not valid JSON (%w): run concord reindex after restoring the store from a backup", rec.ID, err)
 	}
+	if b.Body == "" {
+		b.Body = rec.Body // the record leaves it in the envelope
+	}
 	return &b, nil
 }
 

@@ -33,7 +33,11 @@ func (s *Store) Reindex(ctx context.Context, progress func(done, total int)) err
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := reindexIDs(update, ids); err != nil {
+		bodies, err := s.bodiesOf(ids)
+		if err != nil {
+			return err
+		}
+		if err := reindexIDs(update, ids, bodies); err != nil {
 			return err
 		}
 		done += len(ids)
@@ -46,7 +50,13 @@ func (s *Store) Reindex(ctx context.Context, progress func(done, total int)) err
 		return fmt.Errorf("reindexing after %d of %d bulletins: %w", done, total, err)
 	}
 	// A reverse entry whose record is gone is removed with its postings.
-	if err := eachKeyBatch(s.db, pfxDoc, func(ids []string) error { return reindexIDs(update, ids) }); err != nil {
+	if err := eachKeyBatch(s.db, pfxDoc, func(ids []string) error {
+		bodies, err := s.bodiesOf(ids)
+		if err != nil {
+			return err
+		}
+		return reindexIDs(update, ids, bodies)
+	}); err != nil {
 		return fmt.Errorf("removing stale index entries: %w", err)
 	}
 	if err := s.healCounts(ctx); err != nil {
@@ -56,9 +66,10 @@ func (s *Store) Reindex(ctx context.Context, progress func(done, total int)) err
 }
 
 // reindexIDs replaces the postings of each bulletin of ids by those of its
-// stored record (none if it has none), splitting a batch too big for one
+// stored record (none if it has none) and its body in bodies, if the
+// record leaves it in the envelope, splitting a batch too big for one
 // transaction.
-func reindexIDs(update func(func(*badger.Txn) error) error, ids []string) error {
+func reindexIDs(update func(func(*badger.Txn) error) error, ids []string, bodies map[string]string) error {
 	err := update(func(txn *badger.Txn) error {
 		for _, id := range ids {
 			rec, err := findRecord(txn, id)
@@ -68,6 +79,7 @@ func reindexIDs(update func(func(*badger.Txn) error) error, ids []string) error 
 			if rec == nil {
 				err = unindexDoc(txn, id)
 			} else {
+				rec.Body = bodies[id]
 				err = indexDoc(txn, rec)
 			}
 			if err != nil {
@@ -77,10 +89,10 @@ func reindexIDs(update func(func(*badger.Txn) error) error, ids []string) error 
 		return nil
 	})
 	if errors.Is(err, badger.ErrTxnTooBig) && len(ids) > 1 {
-		if err := reindexIDs(update, ids[:len(ids)/2]); err != nil {
+		if err := reindexIDs(update, ids[:len(ids)/2], bodies); err != nil {
 			return err
 		}
-		return reindexIDs(update, ids[len(ids)/2:])
+		return reindexIDs(update, ids[len(ids)/2:], bodies)
 	}
 	return err
 }
@@ -123,7 +135,7 @@ func rebuildSearchIndexes(db *badger.DB, log *slog.Logger) (int, error) {
 	}
 	done := 0
 	err := eachKeyBatch(db, pfxBulletin, func(ids []string) error {
-		if err := reindexIDs(db.Update, ids); err != nil {
+		if err := reindexIDs(db.Update, ids, nil); err != nil { // records of schema < 3 hold their body
 			return err
 		}
 		if done/10000 != (done+len(ids))/10000 {

@@ -16,7 +16,7 @@ import (
 //	'l' topic(32) index(8)                      → topic log entry bytes
 //	'k' topic(32) epoch(8)                      → epoch identity (age secret key text)
 //	'p' nonce(16)                               → pending invitation (JSON)
-//	'b' bulletinID                              → bulletin record (JSON)
+//	'b' bulletinID                              → bulletin record (CBOR, record.go; JSON before schema 4)
 //	'x' index(1) value 0x00 created(12) bulletinID → nothing     list indexes (created: see createdKey)
 //	'v' validUntil(8, Unix seconds) bulletinID  → nothing                 expiry index (retention)
 //	'r' recvSeq(8)                              → bulletinID              change feed

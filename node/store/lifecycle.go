@@ -13,13 +13,13 @@ import (
 // Revision is one envelope about a bulletin: one of its versions, or a
 // revocation.
 type Revision struct {
-	Version  int       `json:"version,omitempty"` // 0 for a revocation
-	Kind     string    `json:"kind"`
-	Envelope [32]byte  `json:"envelope"`
-	Seq      uint64    `json:"seq"`
-	Author   string    `json:"author"`
-	Modified time.Time `json:"modified"` // the version's modified time, or the revocation's envelope time
-	Reason   string    `json:"reason,omitempty"`
+	Version  int       `json:"version,omitempty" cbor:"1,keyasint,omitempty"` // 0 for a revocation
+	Kind     string    `json:"kind" cbor:"2,keyasint"`
+	Envelope [32]byte  `json:"envelope" cbor:"3,keyasint"`
+	Seq      uint64    `json:"seq" cbor:"4,keyasint"`
+	Author   string    `json:"author" cbor:"5,keyasint"`
+	Modified time.Time `json:"modified" cbor:"6,keyasint"` // the version's modified time, or the revocation's envelope time
+	Reason   string    `json:"reason,omitempty" cbor:"7,keyasint,omitempty"`
 }
 
 // Reasons merge refuses an envelope's record: the bulletin's record is
@@ -101,6 +101,7 @@ func adopt(old, in *BulletinRecord, entry Revision) *BulletinRecord {
 func (rec *BulletinRecord) takeContent(in *BulletinRecord) {
 	rec.Envelope, rec.Seq, rec.Kind, rec.Version = in.Envelope, in.Seq, in.Kind, in.Version
 	rec.Modified, rec.ValidUntil, rec.Bulletin = in.Modified, in.ValidUntil, in.Bulletin
+	rec.BodySize, rec.Body = in.BodySize, in.Body
 	rec.Expired, rec.ExpiredAt = in.Expired, in.ExpiredAt
 }
 
@@ -111,7 +112,7 @@ func (rec *BulletinRecord) settle() {
 	for _, r := range rec.History {
 		if r.Kind == protocol.KindRevocation && r.Author == rec.Author {
 			rec.Revoked, rec.Reason, rec.RevokedAt = true, r.Reason, r.Modified
-			rec.Bulletin, rec.ValidUntil = nil, nil
+			rec.Bulletin, rec.ValidUntil, rec.BodySize, rec.Body = nil, nil, 0, ""
 			return
 		}
 	}

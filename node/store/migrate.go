@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -14,7 +13,8 @@ import (
 //	1 (no key): list indexes keyed by Unix nanoseconds; no usage counters
 //	2: list indexes keyed by createdKey; per-author usage counters
 //	3: entity and full-text search indexes (index_*.go)
-const schemaVersion = 3
+//	4: records without body and attachment bytes (light.go)
+const schemaVersion = 4
 
 var schemaKey = key(pfxMeta, []byte("schema"))
 
@@ -40,12 +40,17 @@ func migrate(db *badger.DB, log *slog.Logger) error {
 			return err
 		}
 	}
-	n, err := rebuildSearchIndexes(db, log)
-	if err != nil {
-		return fmt.Errorf("building the search indexes: %w", err)
+	if v < 3 {
+		n, err := rebuildSearchIndexes(db, log)
+		if err != nil {
+			return fmt.Errorf("building the search indexes: %w", err)
+		}
+		if n > 0 {
+			log.Info("search indexes built", "from_schema", max(v, 1), "to_schema", 3, "bulletins", n)
+		}
 	}
-	if n > 0 {
-		log.Info("search indexes built", "from_schema", max(v, 1), "to_schema", schemaVersion, "bulletins", n)
+	if err := migrateTo4(db, log); err != nil {
+		return fmt.Errorf("taking the envelopes' content out of the records: %w", err)
 	}
 	return db.Update(func(txn *badger.Txn) error { return txn.Set(schemaKey, u64(schemaVersion)) })
 }
@@ -122,7 +127,7 @@ func rebuildListIndexes(db *badger.DB) (int, error) {
 		err := db.View(func(txn *badger.Txn) error {
 			return eachFrom(txn, []byte{pfxBulletin}, cursor, migrateBatch/4, func(k, v []byte) error {
 				var rec BulletinRecord
-				if err := json.Unmarshal(v, &rec); err != nil {
+				if err := decodeRecord(v, &rec); err != nil {
 					return fmt.Errorf("record %s: %w", k[1:], err)
 				}
 				keys = append(keys, listKeys(&rec)...)

@@ -21,7 +21,7 @@ func (rec *BulletinRecord) Due(now time.Time, maxAge time.Duration) bool {
 // Expire erases rec's content as retention does, keeping the tombstone.
 func (rec *BulletinRecord) Expire(now time.Time) {
 	rec.Expired, rec.ExpiredAt = true, now.UTC()
-	rec.Bulletin, rec.ValidUntil = nil, nil
+	rec.Bulletin, rec.ValidUntil, rec.BodySize, rec.Body = nil, nil, 0, ""
 }
 
 // expireBatch bounds the records erased in one transaction.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // Options returns the Badger options of a node's store, sized for a small
@@ -29,6 +30,7 @@ func Options(dir string, key []byte, log *slog.Logger) badger.Options {
 		WithNumCompactors(2).
 		WithValueLogFileSize(64 << 20).
 		WithValueThreshold(1 << 10).
+		WithCompression(options.ZSTD).
 		WithEncryptionKey(key).
 		WithEncryptionKeyRotationDuration(30 * 24 * time.Hour)
 }
@@ -53,6 +55,8 @@ type Store struct {
 	diskFull atomic.Bool
 	// noIndex turns the search indexes off (SetIndexing), for benchmarks.
 	noIndex atomic.Bool
+	// bodies reads the bodies records leave in their envelopes (light.go).
+	bodies bodySource
 
 	// Owned by the commit loop.
 	recvSeq       uint64

@@ -43,10 +43,12 @@ type config struct {
 
 	interopBulletins int
 	searchBulletins  int
+
+	un unConfig
 }
 
 // groups are the names -scenarios accepts, one per kind of measurement.
-var groups = []string{"latency", "throughput", "ingest", "catchup", "join", "crypto", "rss", "interop", "search"}
+var groups = []string{"latency", "throughput", "ingest", "catchup", "join", "crypto", "rss", "interop", "search", "un"}
 
 // quickValues replace the defaults under -quick, for flags not given
 // explicitly: small enough that CI runs the whole harness in under a
@@ -57,6 +59,7 @@ var quickValues = map[string]string{
 	"missed": "300", "ingest-workers": "16", "join-bulletins": "200", "crypto-4k": "30", "crypto-256k": "5",
 	"rss-bulletins": "2000", "settle": "1s", "interop-bulletins": "500",
 	"search-bulletins": "2000",
+	"un-nodes":         "20", "un-topics": "8", "un-msgs": "20", "un-rate": "5", "un-missed": "100", "un-split-msgs": "5",
 }
 
 func parseConfig(args []string, stderr io.Writer) (config, error) {
@@ -91,6 +94,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	c.rssFlags(fs)
 	fs.IntVar(&c.interopBulletins, "interop-bulletins", 10000, "generated bulletins exported and imported in the interop scenarios")
 	fs.IntVar(&c.searchBulletins, "search-bulletins", 100000, "generated bulletins (5 entities each) indexed and queried in the search scenarios")
+	c.un.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -179,7 +183,7 @@ func (c *config) finish(nodes, scenarios string) error {
 	case c.searchBulletins < 1:
 		return fmt.Errorf("-search-bulletins must be positive")
 	}
-	return nil
+	return c.un.check()
 }
 
 func (c *config) runs(group string) bool { return slices.Contains(c.scenarios, group) }

@@ -79,6 +79,7 @@ var scenarios = []scenario{
 	{[]string{"rss"}, benchRSS},
 	{[]string{"interop"}, benchInterop},
 	{[]string{"search"}, benchSearch},
+	{[]string{"un"}, benchUN},
 }
 
 func run(ctx context.Context, cfg config, log io.Writer) (*Report, error) {

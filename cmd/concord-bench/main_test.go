@@ -28,7 +28,7 @@ func TestQuickReport(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "report.json")
 	var stdout, stderr bytes.Buffer
 	args := []string{"-quick", "-out", out, "-msgs", "20", "-tp-max", "200", "-missed", "200", "-rss-bulletins", "500",
-		"-un-nodes", "6", "-un-topics", "4", "-un-msgs", "10", "-un-missed", "30", "-un-split-msgs", "3"}
+		"-scenarios", strings.Join(groups, ","), "-un-nodes", "6", "-un-topics", "4", "-un-msgs", "10", "-un-missed", "30", "-un-split-msgs", "3"}
 	if err := execute(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}

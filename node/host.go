@@ -38,6 +38,7 @@ func newHost(id *crypto.Identity, listen []string, gater connmgr.ConnectionGater
 		libp2p.NoListenAddrs,
 		libp2p.UserAgent("concord/"+Version()),
 	)
+	opts = append(opts, ExtraHostOptions...) // nil but in simulations (simulation.go)
 	if gater != nil {
 		opts = append(opts, libp2p.ConnectionGater(gater))
 	}

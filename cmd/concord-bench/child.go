@@ -44,7 +44,7 @@ func child(args []string) error {
 		}
 		nums[i] = v
 	}
-	h, err := newBaseHost()
+	h, err := newBaseHost(tcpLoopback)
 	if err != nil {
 		return err
 	}

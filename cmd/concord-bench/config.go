@@ -44,10 +44,16 @@ type config struct {
 	interopBulletins int
 	searchBulletins  int
 	diskBulletins    int
+
+	un unConfig
 }
 
 // groups are the names -scenarios accepts, one per kind of measurement.
-var groups = []string{"latency", "throughput", "ingest", "catchup", "join", "crypto", "rss", "interop", "search", "disk"}
+var groups = []string{"latency", "throughput", "ingest", "catchup", "join", "crypto", "rss", "interop", "search", "disk", "un"}
+
+// defaultGroups run unless -scenarios says otherwise: all but un, whose
+// federation of 193 nodes takes longer than all the others together.
+var defaultGroups = groups[:len(groups)-1]
 
 // quickValues replace the defaults under -quick, for flags not given
 // explicitly: small enough that CI runs the whole harness in under a
@@ -59,6 +65,7 @@ var quickValues = map[string]string{
 	"rss-bulletins": "2000", "settle": "1s", "interop-bulletins": "500",
 	"search-bulletins": "2000",
 	"disk-bulletins":   "50",
+	"un-nodes":         "20", "un-topics": "8", "un-msgs": "20", "un-rate": "5", "un-missed": "100", "un-split-msgs": "5",
 }
 
 func parseConfig(args []string, stderr io.Writer) (config, error) {
@@ -79,7 +86,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 		return nil
 	})
 	fs.StringVar(&c.out, "out", "", "write the JSON report to this file (default: print it after the table)")
-	fs.StringVar(&scenarios, "scenarios", strings.Join(groups, ","), "comma-separated groups to run: "+strings.Join(groups, ", "))
+	fs.StringVar(&scenarios, "scenarios", strings.Join(defaultGroups, ","), "comma-separated groups to run: "+strings.Join(groups, ", ")+" (un only when named)")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of each measured phase (every in-process node) to PREFIX-<phase>.pprof")
 	fs.StringVar(&c.tmp, "tmp", "", "scratch directory for homes and databases (default: a new one under $TMPDIR)")
 	fs.BoolVar(&c.debug, "debug", false, "print the in-process daemons' logs to stderr")
@@ -94,6 +101,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.interopBulletins, "interop-bulletins", 10000, "generated bulletins exported and imported in the interop scenarios")
 	fs.IntVar(&c.searchBulletins, "search-bulletins", 100000, "generated bulletins (5 entities each) indexed and queried in the search scenarios")
 	fs.IntVar(&c.diskBulletins, "disk-bulletins", 500, "bulletins stored in each disk scenario (bytes on disk per bulletin)")
+	c.un.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -184,7 +192,7 @@ func (c *config) finish(nodes, scenarios string) error {
 	case c.diskBulletins < 1:
 		return fmt.Errorf("-disk-bulletins must be positive")
 	}
-	return nil
+	return c.un.check()
 }
 
 func (c *config) runs(group string) bool { return slices.Contains(c.scenarios, group) }

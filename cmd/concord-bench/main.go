@@ -80,6 +80,7 @@ var scenarios = []scenario{
 	{[]string{"interop"}, benchInterop},
 	{[]string{"search"}, benchSearch},
 	{[]string{"disk"}, benchDisk},
+	{[]string{"un"}, benchUN},
 }
 
 func run(ctx context.Context, cfg config, log io.Writer) (*Report, error) {

@@ -65,6 +65,13 @@ func (r *Report) add(name, unit string, concord, baseline float64) {
 	r.Scenarios = append(r.Scenarios, s)
 }
 
+// addAlone records a measurement that has no baseline (a rotation, a
+// partition repaired: plain GossipSub does neither): baseline and ratio
+// are null.
+func (r *Report) addAlone(name, unit string, concord float64) {
+	r.Scenarios = append(r.Scenarios, Scenario{Name: name, Unit: unit, Concord: num(concord)})
+}
+
 // skip records a scenario that could not be measured, and why.
 func (r *Report) skip(name, unit, why string) {
 	r.Scenarios = append(r.Scenarios, Scenario{Name: name, Unit: unit, Skipped: why})

@@ -19,7 +19,7 @@ import (
 	"github.com/concordnet/concord/node/store"
 )
 
-// Units of the search rows that the other scenarios do not use; both are
+// Units of the search and un rows that the other scenarios do not use; both are
 // better lower.
 const (
 	unitBytes = "bytes"

@@ -18,7 +18,7 @@ import (
 // megabytes whatever the data size. Benchmarks open their baseline with
 // the same options.
 func Options(dir string, key []byte, log *slog.Logger) badger.Options {
-	return badger.DefaultOptions(dir).
+	o := badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{log}).
 		WithSyncWrites(true).
 		WithMemTableSize(16 << 20).
@@ -33,6 +33,10 @@ func Options(dir string, key []byte, log *slog.Logger) badger.Options {
 		WithCompression(options.ZSTD).
 		WithEncryptionKey(key).
 		WithEncryptionKeyRotationDuration(30 * 24 * time.Hour)
+	if Tune != nil {
+		o = Tune(o)
+	}
+	return o
 }
 
 // ErrLocked reports a database already opened by another process.

@@ -34,12 +34,7 @@ func (n *Node) HealPartition() { n.blocked.Clear() }
 
 // DialMembers dials the member nodes of every topic that are not
 // connected and not backing off, as the member loop does every 30 s.
-func (n *Node) DialMembers() {
-	for _, t := range n.allTopics() {
-		s, _ := t.snapshot()
-		n.dialMembers(s)
-	}
-}
+func (n *Node) DialMembers() { n.dialAllMembers() }
 
 // ConnectedPeers is how many peers the node holds connections with.
 func (n *Node) ConnectedPeers() int { return len(n.host.Network().Peers()) }
